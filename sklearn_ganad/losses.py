@@ -1,0 +1,80 @@
+"""Loss and distance functions shared by the methods.
+
+Distances return one value per sample (shape ``(n,)``) so that the same
+function serves as a training loss (after ``.mean()``) and as an anomaly
+score; every per-sample value is a *mean* over the feature dimensions, which
+keeps the papers' weights meaningful whatever the input size.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+DISTANCES = ("l1", "l2")
+
+
+def mean_absolute_error(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference per sample.
+
+    Parameters
+    ----------
+    a, b : torch.Tensor of shape (n, ...)
+
+    Returns
+    -------
+    distance : torch.Tensor of shape (n,)
+    """
+    return (a - b).abs().flatten(1).mean(1)
+
+
+def mean_squared_error(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference per sample.
+
+    Parameters
+    ----------
+    a, b : torch.Tensor of shape (n, ...)
+
+    Returns
+    -------
+    distance : torch.Tensor of shape (n,)
+    """
+    return (a - b).square().flatten(1).mean(1)
+
+
+def distance(a: torch.Tensor, b: torch.Tensor, metric: str) -> torch.Tensor:
+    """Per-sample distance by name: ``"l1"`` (mean absolute) or ``"l2"`` (mean squared).
+
+    Parameters
+    ----------
+    a, b : torch.Tensor of shape (n, ...)
+    metric : {"l1", "l2"}
+
+    Returns
+    -------
+    distance : torch.Tensor of shape (n,)
+    """
+    if metric == "l1":
+        return mean_absolute_error(a, b)
+    if metric == "l2":
+        return mean_squared_error(a, b)
+    raise ValueError(f"Unknown distance {metric!r}; expected one of {DISTANCES}.")
+
+
+def bce_with_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """Mean sigmoid cross-entropy of ``logits`` against a constant label.
+
+    Working on logits (never on sigmoid outputs) keeps the loss finite when
+    the discriminator is confident.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n,)
+    target : float
+        1.0 for "real", 0.0 for "fake".
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar)
+    """
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))

@@ -1,0 +1,236 @@
+"""Network builders shared by every method of the package.
+
+Every builder reads and writes flat tensors of shape ``(n, n_features)``;
+convolutional networks reshape to and from ``image_shape`` inside, so the
+estimators handle tables and images the same way. A :class:`NetworkSpec`
+says which family to build (``"mlp"`` or ``"conv"``) and how wide it is.
+
+Encoders and discriminators are :class:`Encoder` modules: a feature trunk
+and a head, with ``features(x)`` giving the layer before the output for
+feature matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from torch import nn
+
+from ._conv import (
+    check_conv_channels,
+    conv_levels,
+    make_conv_generator,
+    make_conv_head,
+    make_conv_trunk,
+)
+from ._init import init_dcgan_, init_xavier_
+from ._layers import make_activation, maybe_spectral_norm
+from ._mlp import make_mlp
+from ._modules import Decoder, Encoder
+
+__all__ = [
+    "NetworkSpec",
+    "Encoder",
+    "Decoder",
+    "make_encoder",
+    "make_discriminator",
+    "make_decoder",
+    "make_mlp",
+    "make_conv_trunk",
+    "make_conv_head",
+    "make_conv_generator",
+    "conv_levels",
+    "check_conv_channels",
+    "make_activation",
+    "maybe_spectral_norm",
+    "init_dcgan_",
+    "init_xavier_",
+    "reset_parameters_",
+]
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What the networks of one model read and how wide they are.
+
+    Parameters
+    ----------
+    kind : {"mlp", "conv"}
+        Perceptrons for tables, DCGAN-style convolutions for images.
+    n_features : int
+        Number of values per sample (``C * H * W`` for images).
+    image_shape : tuple of int (C, H, W) or None, default=None
+        Required for ``kind="conv"``.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Hidden widths of the perceptrons, from the data side.
+    conv_channels : tuple of int, default=(64, 128, 256, 512)
+        Channels per resolution level of the convolutional nets, from the
+        image side; only as many as the image needs are used.
+    """
+
+    kind: str
+    n_features: int
+    image_shape: tuple | None = None
+    hidden_layer_sizes: tuple = (128, 64)
+    conv_channels: tuple = (64, 128, 256, 512)
+
+    def __post_init__(self):
+        if self.kind not in ("mlp", "conv"):
+            raise ValueError(f"kind must be 'mlp' or 'conv', got {self.kind!r}.")
+        if self.kind == "conv":
+            if self.image_shape is None:
+                raise ValueError("kind='conv' needs image_shape=(C, H, W).")
+            check_conv_channels(self.image_shape, self.conv_channels)
+
+
+def reset_parameters_(module: nn.Module, kind: str) -> nn.Module:
+    """Re-draw a network's weights with its family's initialisation, in place.
+
+    Convolutional nets get DCGAN's N(0, 0.02), perceptrons Glorot-uniform;
+    batch-norm running statistics are reset too.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    kind : {"mlp", "conv"}
+
+    Returns
+    -------
+    module : torch.nn.Module
+    """
+    (init_dcgan_ if kind == "conv" else init_xavier_)(module)
+    for layer in module.modules():
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.reset_running_stats()
+    return module
+
+
+def _init(module: nn.Module, spec: NetworkSpec) -> nn.Module:
+    return reset_parameters_(module, spec.kind)
+
+
+def make_encoder(
+    spec: NetworkSpec,
+    out_features: int,
+    *,
+    negative_slope: float = 0.2,
+    dropout: float = 0.0,
+    batch_norm: bool = True,
+    spectral_norm: bool = False,
+    squeeze: bool = False,
+) -> Encoder:
+    """Build an encoder x -> R^out_features (trunk + linear head), initialised.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    out_features : int
+        Size of the output (the latent dimension for an encoder).
+    negative_slope : float, default=0.2
+        Leaky ReLU slope of the hidden layers.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    batch_norm : bool, default=True
+        Batch normalisation of the hidden layers but the first (DCGAN).
+    spectral_norm : bool, default=False
+        Spectral normalisation of every layer, head included.
+    squeeze : bool, default=False
+        Return ``(n,)`` instead of ``(n, 1)`` (for logits).
+
+    Returns
+    -------
+    encoder : Encoder
+    """
+    if spec.kind == "conv":
+        trunk, feature_shape = make_conv_trunk(
+            spec.image_shape,
+            spec.conv_channels,
+            negative_slope=negative_slope,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            spectral_norm=spectral_norm,
+        )
+        head = make_conv_head(feature_shape, out_features, spectral_norm=spectral_norm)
+    else:
+        trunk, width = make_mlp(
+            spec.n_features,
+            spec.hidden_layer_sizes,
+            activation="leaky_relu",
+            negative_slope=negative_slope,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            batch_norm_first=False,
+            spectral_norm=spectral_norm,
+        )
+        head = maybe_spectral_norm(nn.Linear(width, out_features), spectral_norm)
+    encoder = Encoder(
+        trunk, head, image_shape=spec.image_shape if spec.kind == "conv" else None, squeeze=squeeze
+    )
+    return _init(encoder, spec)
+
+
+def make_discriminator(spec: NetworkSpec, **kwargs) -> Encoder:
+    """Build a discriminator x -> logit with a ``features(x)`` hook, initialised.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    **kwargs
+        ``negative_slope``, ``dropout``, ``batch_norm``, ``spectral_norm``, as
+        for :func:`make_encoder`.
+
+    Returns
+    -------
+    discriminator : Encoder
+        Its forward returns logits of shape ``(n,)``.
+    """
+    return make_encoder(spec, 1, squeeze=True, **kwargs)
+
+
+def make_decoder(
+    spec: NetworkSpec,
+    latent_dim: int,
+    *,
+    output_activation: str | None = None,
+    batch_norm: bool = True,
+    hidden_layer_sizes: Sequence[int] | None = None,
+) -> Decoder:
+    """Build a generator z -> x, initialised.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    latent_dim : int
+    output_activation : str or None, default=None
+        Activation of the output layer ("tanh" for images in [-1, 1], None for
+        unbounded table values).
+    batch_norm : bool, default=True
+        Batch normalisation of the hidden layers.
+    hidden_layer_sizes : sequence of int or None, default=None
+        Hidden widths of a perceptron generator from the latent side; ``None``
+        mirrors ``spec.hidden_layer_sizes``. Ignored by convolutional nets.
+
+    Returns
+    -------
+    decoder : Decoder
+        Its forward returns flat samples of shape ``(n, n_features)``.
+    """
+    if spec.kind == "conv":
+        body = make_conv_generator(
+            latent_dim,
+            spec.image_shape,
+            spec.conv_channels,
+            batch_norm=batch_norm,
+            output_activation=output_activation,
+        )
+    else:
+        if hidden_layer_sizes is None:
+            hidden_layer_sizes = tuple(reversed(spec.hidden_layer_sizes))
+        trunk, width = make_mlp(
+            latent_dim, hidden_layer_sizes, activation="relu", batch_norm=batch_norm
+        )
+        body = nn.Sequential(
+            trunk, nn.Linear(width, spec.n_features), make_activation(output_activation)
+        )
+    return _init(Decoder(body), spec)

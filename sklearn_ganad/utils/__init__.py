@@ -1,0 +1,1 @@
+"""Internal helpers shared by every estimator (device, seeding, validation, docstrings)."""

@@ -1,0 +1,103 @@
+"""Docstring fragments shared by the estimators, filled in with ``%(name)s``."""
+
+from __future__ import annotations
+
+_SHARED = {
+    "contamination": """contamination : float in (0, 0.5], default=0.1
+        The expected share of outliers in the training data. It sets
+        ``offset_``: the training scores below it are outliers.""",
+    "architecture": """architecture : {"auto", "mlp", "conv"}, default="auto"
+        Network family. ``"auto"`` uses DCGAN-style convolutions for images
+        (3-D or 4-D ``X``, or ``image_shape`` given) and perceptrons for tables.""",
+    "image_shape": """image_shape : tuple of int (C, H, W) or (H, W), default=None
+        Shape of one image when images are passed flattened as 2-D ``X`` (so
+        that scalers and Pipelines work). Not needed for 3-D ``(n, H, W)`` or
+        4-D ``(n, C, H, W)`` input, whose shape is read from the data.""",
+    "latent_dim": """latent_dim : int or "auto", default="auto"
+        Size of the latent code. ``"auto"`` takes the paper's value for the
+        input kind (see Notes).""",
+    "hidden_layer_sizes": """hidden_layer_sizes : tuple of int, default=%(hidden_default)s
+        Hidden widths of the perceptrons (tables), from the data side.""",
+    "conv_channels": """conv_channels : tuple of int, default=(64, 128, 256, 512)
+        Channels of the convolutional nets per resolution level, from the
+        image side; only as many as the image needs are used (one per halving
+        down to 4x4: three for 32x32, two for 28x28, one for 8x8).""",
+    "output_activation": """output_activation : {"auto", "linear", "tanh", "sigmoid"}, \
+default="auto"
+        Activation of the generator's output. ``"auto"`` is ``"tanh"`` for
+        convolutional nets (scale images to [-1, 1]) and ``"linear"`` for tables.""",
+    "max_epochs": """max_epochs : int, default=%(max_epochs_default)s
+        Number of passes over the training data.""",
+    "batch_size": """batch_size : int, default=%(batch_size_default)s
+        Mini-batch size for training (at least 2, for batch normalisation).""",
+    "lr": """lr : float, default=%(lr_default)s
+        Learning rate of every player's Adam optimizer.""",
+    "betas": """betas : tuple of float, default=%(betas_default)s
+        Adam's ``(beta1, beta2)``.""",
+    "validation_fraction": """validation_fraction : float in (0, 1) or None, default=None
+        Share of the training data held out; its mean anomaly score is
+        recorded per epoch as ``valid_loss``, a label-free quantity for
+        ``EarlyStopping`` or ``Checkpoint`` to monitor. ``None`` trains on all.""",
+    "device": """device : str, default="auto"
+        Where to train and score: ``"auto"`` (CUDA when available), ``"cpu"``,
+        ``"cuda"`` or ``"cuda:<i>"``.""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, noise and dropout. The same
+        value gives the same scores on CPU; torch's global random state is
+        left as it was.""",
+    "verbose": """verbose : int, default=0
+        0 is silent; 1 prints skorch's table of losses per epoch; 2 adds a
+        progress bar.""",
+    "callbacks": """callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (e.g. ``EarlyStopping``, ``Checkpoint``,
+        ``LRScheduler``), copied at ``fit``. ``LRScheduler`` drives every
+        player's optimizer.""",
+}
+
+_SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
+        The fitted skorch net; ``net_.history`` holds every loss per epoch
+        and ``net_.module_`` the networks.
+    offset_ : float
+        Threshold on ``score_samples``: ``decision_function = score_samples -
+        offset_``, negative for outliers. It is the ``contamination``
+        percentile of the training scores.
+    image_shape_ : tuple of int (C, H, W) or None
+        Shape of one image, or None for tabular data.
+    architecture_ : {"mlp", "conv"}
+        The network family used.
+    latent_dim_ : int
+        The latent size used.
+    device_ : str
+        The device the model was trained on.
+    n_features_in_ : int
+        Number of features seen during ``fit`` (``C * H * W`` for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names."""
+
+
+def fill_doc(**defaults):
+    """Return a decorator that fills ``%(name)s`` fields of a docstring.
+
+    The shared parameter texts are available as ``%(contamination)s`` and
+    so on, and ``%(shared_attributes)s`` gives the fitted attributes every
+    detector has. ``defaults`` fill the ``%(<param>_default)s`` fields of
+    those texts.
+
+    Parameters
+    ----------
+    **defaults : str
+        Values for fields such as ``max_epochs_default``.
+
+    Returns
+    -------
+    decorator : callable
+    """
+
+    def decorate(obj):
+        fields = {name: text % defaults if "%(" in text else text for name, text in _SHARED.items()}
+        fields["shared_attributes"] = _SHARED_ATTRIBUTES
+        obj.__doc__ = obj.__doc__ % fields
+        return obj
+
+    return decorate

@@ -1,0 +1,90 @@
+"""Device resolution and seeding without touching the caller's global random state."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+
+def resolve_device(device: str | torch.device | None) -> str:
+    """Return the concrete device a model will be trained on.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda", "cuda:<i>", "mps"} or torch.device or None
+        ``"auto"`` (and ``None``) mean CUDA when it is available, else the CPU.
+
+    Returns
+    -------
+    device : str
+        A string torch accepts, such as ``"cpu"`` or ``"cuda:0"``.
+
+    Raises
+    ------
+    ValueError
+        If the device string is not one torch understands, or names a CUDA
+        device when CUDA is not available.
+    """
+    if device is None or device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a device torch understands; use 'auto', "
+            "'cpu', 'cuda' or 'cuda:<index>'."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine; use device='auto' or 'cpu'."
+        )
+    return str(resolved)
+
+
+def draw_seed(random_state) -> int:
+    """Draw one integer seed from a scikit-learn ``random_state``.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+        The estimator's ``random_state`` parameter.
+
+    Returns
+    -------
+    seed : int
+        A seed in ``[0, 2**31 - 1)``.
+    """
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: str) -> Iterator[None]:
+    """Seed torch inside the block and restore the caller's RNG state after it.
+
+    Weight initialisation, dropout masks, noise and shuffling all draw from
+    torch's global generators, so seeding them inside a forked RNG makes a fit
+    reproducible without changing what the user's own code draws afterwards.
+
+    Parameters
+    ----------
+    seed : int
+        The seed for the CPU generator and, on CUDA, the current device's one.
+    device : str
+        The device of the fit; only its own CUDA generator is forked.
+    """
+    torch_device = torch.device(device)
+    cuda_devices = []
+    if torch_device.type == "cuda":
+        index = torch_device.index
+        cuda_devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.default_generator.manual_seed(seed)
+        for index in cuda_devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
