@@ -1,0 +1,625 @@
+"""The skorch machinery that trains every method adversarially.
+
+* :class:`AdversarialModel` is the base of each method's bundle of networks:
+  it names the *players* (groups of networks that share an optimizer and a
+  loss), computes each player's loss, and the anomaly score.
+* :class:`GANNet` is a skorch ``NeuralNet`` that holds that bundle as its
+  ``module_``, builds one optimizer per player, and alternates the players'
+  updates in ``train_step``.
+
+Keeping every network inside one ``module_`` is deliberate: skorch moves,
+checkpoints (``Checkpoint(f_params=...)``), restores (``EarlyStopping(
+load_best=True)``, ``LoadInitState``) and pickles ``module_``, so all the
+networks of a GAN travel together.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import LRScheduler, PassthroughScoring, ProgressBar
+from skorch.dataset import ValidSplit, unpack_data
+from skorch.utils import TeeGenerator, to_tensor
+from torch import nn
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+from .exceptions import TrainingDivergedWarning
+
+__all__ = ["AdversarialModel", "GANNet", "ArrayBatchIterator", "ModelLosses"]
+
+
+class AdversarialModel(nn.Module):
+    """Base class of a method's networks and objective.
+
+    Subclasses set :attr:`player_networks` and implement :meth:`player_loss`
+    and :meth:`anomaly_score`; the forward pass returns the anomaly score
+    (higher = more anomalous), so skorch's ``net.forward(X)`` scores data.
+
+    Attributes
+    ----------
+    player_networks : dict of str to tuple of str
+        For each player, in update order, the names of the sub-modules it
+        trains. Each player gets one optimizer.
+    main_player : str
+        The player whose loss skorch records as ``train_loss``.
+    loss_terms : tuple of str
+        Names of the loss components :meth:`player_loss` reports; each is
+        recorded per batch and per epoch as ``train_<name>``.
+    """
+
+    player_networks: dict = {}
+    main_player: str = "generator"
+    loss_terms: tuple = ()
+
+    @property
+    def players(self) -> tuple:
+        """The players, in the order they are updated on each batch."""
+        return tuple(self.player_networks)
+
+    def player_parameters(self, player: str) -> Iterator[tuple[str, nn.Parameter]]:
+        """Yield ``(name, parameter)`` for every parameter ``player`` trains.
+
+        Parameters
+        ----------
+        player : str
+
+        Yields
+        ------
+        name : str
+        parameter : torch.nn.Parameter
+        """
+        for module_name in self.player_networks[player]:
+            for name, param in getattr(self, module_name).named_parameters():
+                yield f"{module_name}.{name}", param
+
+    def update_every(self, player: str) -> int:
+        """Update ``player`` on one batch in this many (1: every batch).
+
+        WGAN-style training updates the generator once per several critic
+        steps, each on a fresh batch.
+
+        Parameters
+        ----------
+        player : str
+
+        Returns
+        -------
+        every : int
+        """
+        return 1
+
+    def player_loss(self, player: str, x: torch.Tensor, cache: dict):
+        """Return the loss that ``player`` minimises on the batch ``x``.
+
+        Parameters
+        ----------
+        player : str
+        x : torch.Tensor of shape (n, n_features)
+            The batch, on the training device.
+        cache : dict
+            Shared by the players during one batch, for results (such as
+            detached reconstructions) that a later player can reuse.
+
+        Returns
+        -------
+        loss : torch.Tensor (scalar)
+        terms : dict of str to torch.Tensor
+            Named components to record in the history.
+        """
+        raise NotImplementedError
+
+    def after_player_step(self, player: str, loss: float, net: GANNet) -> None:
+        """Hook called after ``player`` stepped, with its loss value.
+
+        Parameters
+        ----------
+        player : str
+        loss : float
+        net : GANNet
+        """
+
+    def validation_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """Return a label-free loss on held-out normal data (lower is better).
+
+        The default is the mean anomaly score, the early-stopping criterion
+        of the ALAD code. Called without gradients, in evaluation mode.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_features)
+
+        Returns
+        -------
+        loss : torch.Tensor (scalar)
+        """
+        return self.anomaly_score(x).mean()
+
+    def anomaly_score(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the paper's anomaly score (higher = more anomalous).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_features)
+
+        Returns
+        -------
+        score : torch.Tensor of shape (n,)
+        """
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return :meth:`anomaly_score`."""
+        return self.anomaly_score(x)
+
+
+class ArrayBatchIterator:
+    """Mini-batches sliced from one in-memory tensor.
+
+    skorch's default ``DataLoader`` indexes and collates one sample at a
+    time; this iterator takes a whole batch with one tensor index, so the
+    data pipeline costs no Python work per sample. A final batch of a single
+    sample is merged into the previous one, because batch normalisation
+    cannot train on one sample.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch.utils.data.Subset of one
+        Holds the array ``X`` to iterate over.
+    batch_size : int
+    shuffle : bool, default=False
+        Draw a new order each epoch from torch's global generator (which
+        the estimators seed).
+    """
+
+    def __init__(self, dataset, batch_size: int, shuffle: bool = False):
+        self.X = torch.from_numpy(_dataset_array(dataset))
+        self.batch_size = max(1, int(batch_size))
+        self.shuffle = shuffle
+
+    def _bounds(self) -> list[tuple[int, int]]:
+        n = len(self.X)
+        starts = list(range(0, n, self.batch_size))
+        bounds = [(start, min(start + self.batch_size, n)) for start in starts]
+        if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+            bounds[-2:] = [(bounds[-2][0], n)]
+        return bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds())
+
+    def __iter__(self):
+        order = torch.randperm(len(self.X)) if self.shuffle else None
+        for start, stop in self._bounds():
+            if order is None:
+                yield self.X[start:stop], None
+            else:
+                yield self.X[order[start:stop]], None
+
+
+def _dataset_array(dataset) -> np.ndarray:
+    if isinstance(dataset, torch.utils.data.Subset):
+        return _dataset_array(dataset.dataset)[np.asarray(dataset.indices)]
+    X = getattr(dataset, "X", None)
+    if not isinstance(X, np.ndarray):
+        raise TypeError(
+            "ArrayBatchIterator needs a skorch Dataset holding a numpy array, "
+            f"got {type(dataset).__name__}."
+        )
+    # A read-only input (a memmap, say) is copied once, so torch may share it.
+    return np.require(X, dtype=np.float32, requirements=["C", "W"])
+
+
+class ModelLosses(nn.Module):
+    """GANNet's criterion: a placeholder, as the model computes its own losses."""
+
+    def forward(self, *args, **kwargs):
+        """Raise: the losses are computed by the AdversarialModel."""
+        raise RuntimeError(
+            "GANNet's losses are computed by AdversarialModel.player_loss, not by the criterion."
+        )
+
+
+class _TrainingDiverged(Exception):
+    def __init__(self, player: str, value: float):
+        super().__init__(player, value)
+        self.player = player
+        self.value = value
+
+
+class GANNet(NeuralNet):
+    """skorch net with one optimizer per player and alternating updates.
+
+    The ``module`` is an :class:`AdversarialModel`. Each player (a group of
+    its networks) gets its own optimizer: the main player's is skorch's
+    ``optimizer_`` and the others are ``optimizer_<player>_``, configured by
+    ``optimizer__*`` (shared) and ``optimizer_<player>__*`` (overrides).
+    On every batch the players step in turn; while one player steps, the
+    other players' parameters are frozen, so no gradient is computed for
+    them. Every loss is recorded per batch and averaged per epoch in
+    ``history`` (``train_loss`` is the main player's loss,
+    ``train_loss_<player>`` the others', ``train_<term>`` the components).
+
+    A loss that becomes NaN or infinite stops training with a
+    :class:`~sklearn_ganad.exceptions.TrainingDivergedWarning`; the networks
+    and optimizers are restored to the end of the last epoch whose state was
+    finite (or to their initial state).
+
+    skorch's ``LRScheduler`` drives every player's optimizer with the same
+    policy; ``EarlyStopping(load_best=True)`` and ``Checkpoint(f_params=...)``
+    cover all networks because they live in ``module_``. To resume from a
+    checkpoint, also save the other optimizers, e.g.
+    ``Checkpoint(f_optimizer_discriminator="opt_d.pt")``.
+
+    Parameters
+    ----------
+    module : AdversarialModel instance or class
+    criterion : torch.nn.Module class, default=ModelLosses
+        A placeholder: the losses belong to the model. It exists so that
+        skorch's save/load machinery (``Checkpoint``, ``LoadInitState``)
+        finds the ``criterion_`` it expects.
+    **kwargs
+        Any other :class:`skorch.NeuralNet` parameter. The defaults differ
+        from skorch's where a GAN needs it: ``optimizer=torch.optim.Adam``,
+        ``train_split=None``, ``predict_nonlinearity=None``,
+        ``use_caching=False`` and :class:`ArrayBatchIterator` as iterator.
+    """
+
+    def __init__(
+        self,
+        module,
+        criterion=ModelLosses,
+        optimizer=torch.optim.Adam,
+        train_split=None,
+        iterator_train=ArrayBatchIterator,
+        iterator_valid=ArrayBatchIterator,
+        predict_nonlinearity=None,
+        use_caching=False,
+        **kwargs,
+    ):
+        kwargs.setdefault("iterator_train__shuffle", True)
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            train_split=train_split,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            predict_nonlinearity=predict_nonlinearity,
+            use_caching=use_caching,
+            **kwargs,
+        )
+
+    # -- components -------------------------------------------------------
+
+    def _model_class_attr(self, name):
+        return getattr(self.module, name)
+
+    @property
+    def _default_callbacks(self):
+        callbacks = list(super()._default_callbacks)
+        main = self._model_class_attr("main_player")
+        names = [f"train_loss_{p}" for p in self._model_class_attr("player_networks") if p != main]
+        names += [f"train_{term}" for term in self._model_class_attr("loss_terms")]
+        extra = [(name, PassthroughScoring(name=name, on_train=True)) for name in names]
+        # Epoch-level losses must be computed before PrintLog prints them.
+        return callbacks[:-1] + extra + callbacks[-1:]
+
+    def optimizer_name(self, player: str) -> str:
+        """Return the attribute prefix of ``player``'s optimizer.
+
+        Parameters
+        ----------
+        player : str
+
+        Returns
+        -------
+        name : str
+            ``"optimizer"`` for the main player, ``"optimizer_<player>"`` else.
+        """
+        main = self._model_class_attr("main_player")
+        return "optimizer" if player == main else f"optimizer_{player}"
+
+    def initialize_optimizer(self, *args, **kwargs):
+        """Build one optimizer per player over that player's parameters."""
+        shared = self.get_params_for("optimizer")
+        shared.pop("param_groups", None)
+        for player in self.module_.players:
+            name = self.optimizer_name(player)
+            groups, options = self.get_params_for_optimizer(
+                name, self.module_.player_parameters(player)
+            )
+            options = {**shared, **options} if name != "optimizer" else options
+            setattr(self, name + "_", self.optimizer(*groups, **options))
+        return self
+
+    def initialize_callbacks(self):
+        """Initialise callbacks; make skorch's LRScheduler drive all optimizers."""
+        super().initialize_callbacks()
+        adapted = []
+        for name, callback in self.callbacks_:
+            if type(callback) is LRScheduler:
+                replacement = _AllPlayersLRScheduler.__new__(_AllPlayersLRScheduler)
+                replacement.__dict__.update(callback.__dict__)
+                callback = replacement.initialize()
+            adapted.append((name, callback))
+        self.callbacks_ = adapted
+        return self
+
+    # -- training ----------------------------------------------------------
+
+    def _player_step(self, player, x, cache, batch):
+        model = self.module_
+        optimizer = getattr(self, self.optimizer_name(player) + "_")
+        own = [p for _, p in model.player_parameters(player)]
+        own_ids = {id(p) for p in own}
+        frozen = [p for p in model.parameters() if id(p) not in own_ids and p.requires_grad]
+        for param in frozen:
+            param.requires_grad_(False)
+        try:
+            optimizer.zero_grad(set_to_none=True)
+            loss, terms = model.player_loss(player, x, cache)
+            values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())]).tolist()
+            if not all(math.isfinite(v) for v in values):
+                raise _TrainingDiverged(player, values[0])
+            loss.backward()
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(model.player_parameters(player)),
+                batch=batch,
+                training=True,
+            )
+            optimizer.step()
+        finally:
+            for param in frozen:
+                param.requires_grad_(True)
+        model.after_player_step(player, values[0], self)
+        return loss.detach(), dict(zip(terms, values[1:], strict=True)), values[0]
+
+    def train_step(self, batch, **fit_params):
+        """Update every player once (or as scheduled) on one batch.
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(X, None)`` from the iterator.
+        **fit_params : dict
+            Unused.
+
+        Returns
+        -------
+        step : dict
+            ``{"loss": main player's loss, "y_pred": None}``.
+        """
+        self._set_training(True)
+        Xi, _ = unpack_data(batch)
+        x = to_tensor(Xi, device=self.device)
+        model = self.module_
+        main = model.main_player
+        batch_index = len(self.history[-1, "batches"]) - 1
+        cache: dict = {}
+        for player in model.players:
+            every = model.update_every(player)
+            if (batch_index + 1) % every and every > 1:
+                continue
+            loss, terms, value = self._player_step(player, x, cache, batch)
+            if player == main:
+                self._last_main_loss_ = loss
+            else:
+                self.history.record_batch(f"train_loss_{player}", value)
+            for term, term_value in terms.items():
+                self.history.record_batch(f"train_{term}", term_value)
+        if self._last_main_loss_ is None:
+            # The main player has not stepped yet (it updates every few
+            # batches): report its current loss, without training it.
+            with torch.no_grad():
+                self._last_main_loss_ = model.player_loss(main, x, cache)[0].detach()
+        return {"loss": self._last_main_loss_, "y_pred": None}
+
+    def validation_step(self, batch, **fit_params):
+        """Return the model's validation loss on a held-out batch.
+
+        With ``train_split`` set, ``valid_loss`` is
+        :meth:`AdversarialModel.validation_loss` on held-out (normal) data: a
+        label-free quantity to monitor with ``EarlyStopping`` or ``Checkpoint``.
+
+        Parameters
+        ----------
+        batch : tuple
+        **fit_params : dict
+            Unused.
+
+        Returns
+        -------
+        step : dict
+            ``{"loss": validation loss, "y_pred": None}``.
+        """
+        self._set_training(False)
+        Xi, _ = unpack_data(batch)
+        with torch.no_grad():
+            loss = self.module_.validation_loss(to_tensor(Xi, device=self.device))
+        return {"loss": loss, "y_pred": None}
+
+    # -- divergence guard -------------------------------------------------
+
+    def _state_is_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.module_.parameters())
+
+    def _take_snapshot(self):
+        self._finite_state_ = {
+            "module": copy.deepcopy(self.module_.state_dict()),
+            "optimizers": {
+                name: copy.deepcopy(getattr(self, name + "_").state_dict())
+                for name in self._optimizers
+            },
+            "epoch": len(self.history),
+        }
+
+    def _restore_snapshot(self):
+        state = self._finite_state_
+        self.module_.load_state_dict(state["module"])
+        for name, optimizer_state in state["optimizers"].items():
+            getattr(self, name + "_").load_state_dict(optimizer_state)
+        return state["epoch"]
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Remember the initial, finite state."""
+        self._last_main_loss_ = None
+        self._take_snapshot()
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Remember the state of each epoch that ended with finite parameters."""
+        if self._state_is_finite():
+            self._take_snapshot()
+        else:
+            raise _TrainingDiverged("parameters", float("nan"))
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Drop the snapshot, which is only needed while training."""
+        self.__dict__.pop("_finite_state_", None)
+        self.__dict__.pop("_last_main_loss_", None)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """Run skorch's fit loop; on divergence restore a finite state and warn."""
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except _TrainingDiverged as diverged:
+            epoch = len(self.history)
+            restored = self._restore_snapshot()
+            self.history.record("diverged", True)
+            where = f"the end of epoch {restored}" if restored else "their initial weights"
+            what = (
+                "the parameters became non-finite"
+                if diverged.player == "parameters"
+                else f"the {diverged.player} loss became {diverged.value}"
+            )
+            warnings.warn(
+                f"Training diverged in epoch {epoch}: {what}. Training stopped and the "
+                f"networks were restored to {where}. Lower the learning rate or scale "
+                "the inputs.",
+                TrainingDivergedWarning,
+                stacklevel=2,
+            )
+            return self
+
+    # -- scoring ------------------------------------------------------------
+
+    def anomaly_scores(self, X: np.ndarray, chunk_size: int) -> np.ndarray:
+        """Score ``X`` in fixed-size chunks; the last chunk is padded.
+
+        Every chunk has the same shape, so a row's score does not depend on
+        how many rows are scored with it (float32 kernels round differently
+        for different batch sizes), and memory stays flat as ``X`` grows.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32
+        chunk_size : int
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), float64
+            The anomaly scores (higher = more anomalous).
+        """
+        self.check_is_fitted()
+        self._set_training(False)
+        n_samples = X.shape[0]
+        scores = np.empty(n_samples, dtype=np.float64)
+        buffer = torch.zeros((chunk_size, X.shape[1]), dtype=torch.float32)
+        with torch.no_grad():
+            for start in range(0, n_samples, chunk_size):
+                stop = min(start + chunk_size, n_samples)
+                buffer[: stop - start] = torch.from_numpy(X[start:stop])
+                chunk_scores = self.module_.anomaly_score(buffer.to(self.device))
+                scores[start:stop] = chunk_scores[: stop - start].double().cpu().numpy()
+        return scores
+
+
+class _SchedulerGroup:
+    """Steps one learning-rate scheduler per optimizer as if it were one."""
+
+    def __init__(self, schedulers):
+        self.schedulers = schedulers
+
+    def step(self, *args, **kwargs):
+        for scheduler in self.schedulers:
+            scheduler.step(*args, **kwargs)
+
+    def get_last_lr(self):
+        return self.schedulers[0].get_last_lr()
+
+    def state_dict(self):
+        return [scheduler.state_dict() for scheduler in self.schedulers]
+
+    def load_state_dict(self, states):
+        for scheduler, state in zip(self.schedulers, states, strict=True):
+            scheduler.load_state_dict(state)
+
+
+class _PlateauSchedulerGroup(_SchedulerGroup, ReduceLROnPlateau):
+    # Subclassing ReduceLROnPlateau only so that skorch's LRScheduler sees it
+    # is a plateau policy and passes the monitored score to ``step``.
+    def __init__(self, schedulers):
+        _SchedulerGroup.__init__(self, schedulers)
+
+
+class _OptimizerView:
+    def __init__(self, net, optimizer):
+        self.history = net.history
+        self.optimizer_ = optimizer
+
+
+class _AllPlayersLRScheduler(LRScheduler):
+    """skorch's LRScheduler applied to every optimizer of a GANNet."""
+
+    def _get_scheduler(self, net, policy, **scheduler_kwargs):
+        schedulers = [
+            super(_AllPlayersLRScheduler, self)._get_scheduler(
+                _OptimizerView(net, getattr(net, name + "_")), policy, **dict(scheduler_kwargs)
+            )
+            for name in net._optimizers
+        ]
+        is_plateau = isinstance(policy, type) and issubclass(policy, ReduceLROnPlateau)
+        return (_PlateauSchedulerGroup if is_plateau else _SchedulerGroup)(schedulers)
+
+
+def build_callbacks(callbacks, verbose: int) -> list:
+    """Return the user's callbacks, plus a progress bar when ``verbose >= 2``.
+
+    Parameters
+    ----------
+    callbacks : list or None
+        skorch callbacks (instances or ``(name, callback)`` pairs), deep-copied
+        so that fitting never mutates the estimator's parameters.
+    verbose : int
+
+    Returns
+    -------
+    callbacks : list
+    """
+    callbacks = copy.deepcopy(list(callbacks or []))
+    if verbose >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
+    return callbacks
+
+
+def make_train_split(validation_fraction, seed: int):
+    """Return skorch's ``train_split`` for an optional validation fraction.
+
+    Parameters
+    ----------
+    validation_fraction : float in (0, 1) or None
+    seed : int
+
+    Returns
+    -------
+    train_split : ValidSplit or None
+    """
+    if validation_fraction is None:
+        return None
+    return ValidSplit(validation_fraction, stratified=False, random_state=seed)

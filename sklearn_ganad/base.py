@@ -1,0 +1,348 @@
+"""The estimator base shared by every GAN anomaly detector of the package."""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._net import GANNet, build_callbacks, make_train_split
+from .networks import NetworkSpec
+from .utils._torch import draw_seed, resolve_device, seeded
+from .utils._validation import check_image_shape, check_image_shape_matches, check_widths
+
+__all__ = ["BaseGANDetector"]
+
+# Bounded output layers and the range of data they can reproduce.
+_OUTPUT_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+
+
+class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class of the GAN anomaly detectors.
+
+    It implements scikit-learn's outlier-detector contract once:
+    ``score_samples`` is minus the paper's anomaly score (higher = more
+    normal), ``decision_function = score_samples - offset_`` (negative for
+    outliers), ``predict`` returns +1 for inliers and -1 for outliers, and
+    ``offset_`` is the ``contamination`` percentile of the training scores.
+
+    It validates the data (tables as 2-D arrays or DataFrames; images as 2-D
+    with ``image_shape``, or as 3-D/4-D arrays), seeds torch from
+    ``random_state`` without touching the global random state, builds the
+    method's :class:`~sklearn_ganad.AdversarialModel`, trains it in a
+    :class:`~sklearn_ganad.GANNet` held as ``net_``, and scores in
+    fixed-size chunks.
+
+    Subclasses implement :meth:`_build_model` and may extend
+    ``_parameter_constraints`` and ``_net_params``.
+    """
+
+    _parameter_constraints: dict = {
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "architecture": [StrOptions({"auto", "mlp", "conv"})],
+        "image_shape": [tuple, list, None],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "hidden_layer_sizes": [tuple, list],
+        "conv_channels": [tuple, list],
+        "output_activation": [StrOptions({"auto", "linear", "tanh", "sigmoid"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "betas": [tuple, list],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "device": [str, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    # The papers' latent sizes per input kind, used by latent_dim="auto".
+    _auto_latent_dim = {"mlp": 32, "conv": 100}
+    # Rows per scoring chunk: fixed per model so scores do not depend on
+    # how many rows are scored together, small enough to keep memory flat.
+    _score_chunk_size = {"mlp": 4096, "conv": 256}
+
+    @abstractmethod
+    def __init__(
+        self,
+        *,
+        contamination,
+        architecture,
+        image_shape,
+        latent_dim,
+        hidden_layer_sizes,
+        conv_channels,
+        output_activation,
+        max_epochs,
+        batch_size,
+        lr,
+        betas,
+        validation_fraction,
+        device,
+        random_state,
+        verbose,
+        callbacks,
+    ):
+        self.contamination = contamination
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.latent_dim = latent_dim
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.conv_channels = conv_channels
+        self.output_activation = output_activation
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.betas = betas
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # -- input validation --------------------------------------------------
+
+    def _validate_X(self, X, *, reset):
+        """Validate ``X`` and return it as a float32 2-D array.
+
+        3-D ``(n, H, W)`` and 4-D ``(n, C, H, W)`` arrays are flattened after
+        their image shape is checked (or recorded, when ``reset``).
+        """
+        image_shape = None
+        if not hasattr(X, "ndim") and not isinstance(X, (str, bytes)):
+            try:
+                X = np.asarray(X)
+            except ValueError:
+                pass  # ragged input: validate_data explains
+        if getattr(X, "ndim", 2) >= 3:
+            X = np.asarray(X)
+            if X.ndim > 4:
+                raise ValueError(
+                    f"X must be 2-D (n_samples, n_features), 3-D (n, H, W) or 4-D "
+                    f"(n, C, H, W); got an array of shape {X.shape}."
+                )
+            image_shape = (1, *X.shape[1:]) if X.ndim == 3 else tuple(X.shape[1:])
+            expected = self._expected_image_shape(reset)
+            if expected is not None and tuple(expected) != image_shape:
+                raise ValueError(
+                    f"X holds images of shape {image_shape} (C, H, W), but "
+                    f"{'image_shape is' if reset else 'the detector was fitted on'} "
+                    f"{tuple(expected)}."
+                )
+            X = X.reshape(X.shape[0], -1)
+        X = validate_data(
+            self, X, reset=reset, dtype=np.float32, ensure_min_samples=2 if reset else 1
+        )
+        if reset:
+            if image_shape is None and self.image_shape is not None:
+                image_shape = check_image_shape(self.image_shape)
+                check_image_shape_matches(image_shape, X.shape[1])
+            self.image_shape_ = image_shape
+        return X
+
+    def _expected_image_shape(self, reset):
+        if not reset:
+            if self.image_shape_ is None:
+                raise ValueError(
+                    "The detector was fitted on tabular data (2-D X without image_shape); "
+                    "pass 2-D X with the same features, not images."
+                )
+            return self.image_shape_
+        return None if self.image_shape is None else check_image_shape(self.image_shape)
+
+    # -- fitting -------------------------------------------------------------
+
+    def _network_spec(self, n_features: int) -> NetworkSpec:
+        if self.architecture == "auto":
+            kind = "conv" if self.image_shape_ is not None else "mlp"
+        else:
+            kind = self.architecture
+        if kind == "conv" and self.image_shape_ is None:
+            raise ValueError(
+                "architecture='conv' needs images: pass image_shape=(C, H, W) or 3-D/4-D X."
+            )
+        return NetworkSpec(
+            kind=kind,
+            n_features=n_features,
+            image_shape=self.image_shape_ if kind == "conv" else None,
+            hidden_layer_sizes=check_widths("hidden_layer_sizes", self.hidden_layer_sizes),
+            conv_channels=check_widths("conv_channels", self.conv_channels),
+        )
+
+    def _resolve_output_activation(self, X) -> str:
+        activation = self.output_activation
+        if activation == "auto":
+            activation = "tanh" if self.architecture_ == "conv" else "linear"
+        if activation in _OUTPUT_RANGES:
+            low, high = _OUTPUT_RANGES[activation]
+            tolerance = 1e-3 * (high - low)
+            x_min, x_max = float(X.min()), float(X.max())
+            if x_min < low - tolerance or x_max > high + tolerance:
+                warnings.warn(
+                    f"The generator's output layer is {activation}, whose values lie in "
+                    f"[{low:g}, {high:g}], but X spans [{x_min:.4g}, {x_max:.4g}]; it cannot "
+                    f"reconstruct such data. Scale X to [{low:g}, {high:g}] (for images with "
+                    f"values in [0, m]: X / m * {high - low:g} + {low:g}) or set "
+                    "output_activation='linear'.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        return activation
+
+    def _net_params(self) -> dict:
+        """Extra skorch parameters of the method's net (optimizer options, etc.)."""
+        return {}
+
+    @abstractmethod
+    def _build_model(self, spec: NetworkSpec):
+        """Return the method's :class:`~sklearn_ganad.AdversarialModel` for ``spec``."""
+
+    def _fit(self, X):
+        """Fit and return the training data's ``score_samples``."""
+        X = self._validate_X(X, reset=True)
+        if self.validation_fraction is not None and X.shape[0] * self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples "
+                "leaves no validation sample; use more data or validation_fraction=None."
+            )
+        betas = tuple(self.betas)
+        if len(betas) != 2 or not all(isinstance(b, Real) and 0 <= b < 1 for b in betas):
+            raise ValueError(f"betas must be two floats in [0, 1), got {self.betas!r}.")
+        spec = self._network_spec(X.shape[1])
+        self.architecture_ = spec.kind
+        self.latent_dim_ = (
+            self._auto_latent_dim[spec.kind] if self.latent_dim == "auto" else int(self.latent_dim)
+        )
+        self._output_activation = self._resolve_output_activation(X)
+        self.device_ = resolve_device(self.device)
+        seed = draw_seed(self.random_state)
+        with seeded(seed, self.device_):
+            self.net_ = GANNet(
+                self._build_model(spec),
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                optimizer__betas=betas,
+                train_split=make_train_split(self.validation_fraction, seed),
+                callbacks=build_callbacks(self.callbacks, self.verbose),
+                device=self.device_,
+                verbose=int(self.verbose),
+                **self._net_params(),
+            )
+            self.net_.fit(X)
+        scores = self._score_samples(X)
+        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return scores
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the detector on ``X``, taken to be (mostly) normal data.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features), or array \
+of shape (n_samples, H, W) or (n_samples, C, H, W)
+            Training data. Rows of a 2-D ``X`` are read as images when
+            ``image_shape`` is set.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None):
+        """Fit on ``X`` and return its labels: +1 for inliers, -1 for outliers.
+
+        The training scores computed for ``offset_`` are reused rather than
+        scoring ``X`` a second time.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+        """
+        return self._labels(self._fit(X) - self.offset_)
+
+    # -- scoring -------------------------------------------------------------
+
+    def _anomaly_score(self, X):
+        """The paper's anomaly score of validated ``X`` (higher = more anomalous)."""
+        return self.net_.anomaly_scores(X, chunk_size=self._score_chunk_size[self.architecture_])
+
+    def _score_samples(self, X):
+        """Private version of ``score_samples``, without input validation.
+
+        ``fit`` calls it to set ``offset_`` so that the data is not validated twice.
+        """
+        anomaly_score = self._anomaly_score(X)
+        if np.isnan(anomaly_score).any():
+            n_bad = int(np.isnan(anomaly_score).sum())
+            raise ValueError(
+                f"{n_bad} of {len(anomaly_score)} rows got a NaN score; their values are "
+                f"probably far outside the training range (max |x| = {np.abs(X).max():.3g}). "
+                "Scale the features as for training."
+            )
+        return -anomaly_score
+
+    def score_samples(self, X):
+        """Return the opposite of the paper's anomaly score: higher is more normal.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Minus the anomaly score of each sample.
+        """
+        check_is_fitted(self)
+        return self._score_samples(self._validate_X(X, reset=False))
+
+    def decision_function(self, X):
+        """Return ``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Return +1 for inliers and -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+        """
+        return self._labels(self.decision_function(X))
+
+    @staticmethod
+    def _labels(decision):
+        is_inlier = np.ones(decision.shape[0], dtype=int)
+        is_inlier[decision < 0] = -1
+        return is_inlier
