@@ -1,0 +1,36 @@
+"""Loss and distance functions against values computed by hand."""
+
+import math
+
+import pytest
+import torch
+
+from sklearn_ganad.losses import (
+    bce_with_logits,
+    distance,
+    mean_absolute_error,
+    mean_squared_error,
+)
+
+
+def test_distances_are_per_sample_means():
+    a = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
+    b = torch.tensor([[1.0, -3.0], [1.0, 0.0]])
+    assert mean_absolute_error(a, b).tolist() == [2.0, 1.0]
+    assert mean_squared_error(a, b).tolist() == [5.0, 2.0]
+    assert distance(a, b, "l1").tolist() == [2.0, 1.0]
+    assert distance(a, b, "l2").tolist() == [5.0, 2.0]
+    images = torch.zeros(2, 1, 2, 2)
+    assert mean_absolute_error(images, images + 1).tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="Unknown distance"):
+        distance(a, b, "cosine")
+
+
+def test_bce_with_logits_matches_the_formula():
+    logits = torch.tensor([0.0, 2.0, -1.0])
+    expected_real = sum(math.log1p(math.exp(-v)) for v in (0.0, 2.0, -1.0)) / 3
+    expected_fake = sum(math.log1p(math.exp(v)) for v in (0.0, 2.0, -1.0)) / 3
+    assert bce_with_logits(logits, 1.0).item() == pytest.approx(expected_real)
+    assert bce_with_logits(logits, 0.0).item() == pytest.approx(expected_fake)
+    # Stays finite where a sigmoid followed by log would not.
+    assert math.isfinite(bce_with_logits(torch.tensor([200.0]), 0.0).item())
