@@ -27,8 +27,8 @@ class GANomalyModel(AdversarialModel):
 
     The generator is x -> G_E -> z -> G_D -> x_hat -> E -> z_hat. Its loss is
     ``w_adv * L_adv + w_con * L_con + w_enc * L_enc`` with
-    L_adv = mean (f(x) - f(x_hat))^2 (feature matching on D's features),
-    L_con = mean |x - x_hat| and L_enc = mean (z - z_hat)^2. The
+    ``L_adv = mean (f(x) - f(x_hat))^2`` (feature matching on D's features),
+    ``L_con = mean |x - x_hat|`` and ``L_enc = mean (z - z_hat)^2``. The
     discriminator minimises ``(BCE(D(x), 1) + BCE(D(x_hat), 0)) / 2``. The
     generator steps first on each batch, then the discriminator on the
     detached reconstruction, as in the authors' code.

@@ -353,12 +353,19 @@ class GANNet(NeuralNet):
 
     # -- training ----------------------------------------------------------
 
+    def _idle_parameters(self, player):
+        # Computed once per fit: walking the module tree on every step costs
+        # as much as a small network's forward pass.
+        cached = self.__dict__.setdefault("_idle_parameters_", {})
+        if player not in cached:
+            own = {id(p) for _, p in self.module_.player_parameters(player)}
+            cached[player] = [p for p in self.module_.parameters() if id(p) not in own]
+        return cached[player]
+
     def _player_step(self, player, x, cache, batch):
         model = self.module_
         optimizer = getattr(self, self.optimizer_name(player) + "_")
-        own = [p for _, p in model.player_parameters(player)]
-        own_ids = {id(p) for p in own}
-        frozen = [p for p in model.parameters() if id(p) not in own_ids and p.requires_grad]
+        frozen = [p for p in self._idle_parameters(player) if p.requires_grad]
         for param in frozen:
             param.requires_grad_(False)
         try:
@@ -396,12 +403,15 @@ class GANNet(NeuralNet):
         step : dict
             ``{"loss": main player's loss, "y_pred": None}``.
         """
-        self._set_training(True)
+        if not self.module_.training:
+            # Only after evaluation (validation, a scoring callback): setting
+            # the mode on every batch walks the whole module tree each time.
+            self._set_training(True)
         Xi, _ = unpack_data(batch)
         x = to_tensor(Xi, device=self.device)
         model = self.module_
         main = model.main_player
-        batch_index = len(self.history[-1, "batches"]) - 1
+        batch_index = len(self.history[-1]["batches"]) - 1
         cache: dict = {}
         for player in model.players:
             every = model.update_every(player)
@@ -470,6 +480,8 @@ class GANNet(NeuralNet):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Remember the initial, finite state."""
         self._last_main_loss_ = None
+        self._idle_parameters_ = {}
+        self._set_training(True)
         self._take_snapshot()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
@@ -481,8 +493,8 @@ class GANNet(NeuralNet):
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         """Drop the snapshot, which is only needed while training."""
-        self.__dict__.pop("_finite_state_", None)
-        self.__dict__.pop("_last_main_loss_", None)
+        for name in ("_finite_state_", "_last_main_loss_", "_idle_parameters_"):
+            self.__dict__.pop(name, None)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """Run skorch's fit loop; on divergence restore a finite state and warn."""
@@ -528,14 +540,19 @@ class GANNet(NeuralNet):
         """
         self.check_is_fitted()
         self._set_training(False)
+        # torch cannot share a read-only array (a memmap, say): copy it once.
+        X = np.require(X, dtype=np.float32, requirements=["C", "W"])
         n_samples = X.shape[0]
         scores = np.empty(n_samples, dtype=np.float64)
-        buffer = torch.zeros((chunk_size, X.shape[1]), dtype=torch.float32)
         with torch.no_grad():
             for start in range(0, n_samples, chunk_size):
                 stop = min(start + chunk_size, n_samples)
-                buffer[: stop - start] = torch.from_numpy(X[start:stop])
-                chunk_scores = self.module_.anomaly_score(buffer.to(self.device))
+                chunk = torch.from_numpy(X[start:stop])
+                if stop - start < chunk_size:
+                    # Padding rows are scored and dropped; in evaluation mode
+                    # they do not affect the other rows.
+                    chunk = torch.cat([chunk, chunk.new_zeros(chunk_size - len(chunk), X.shape[1])])
+                chunk_scores = self.module_.anomaly_score(chunk.to(self.device))
                 scores[start:stop] = chunk_scores[: stop - start].double().cpu().numpy()
         return scores
 

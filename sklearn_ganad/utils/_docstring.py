@@ -71,7 +71,7 @@ _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
         The device the model was trained on.
     n_features_in_ : int
         Number of features seen during ``fit`` (``C * H * W`` for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names."""
 
