@@ -1,13 +1,27 @@
-"""The embedded one-class data sets and the split protocol."""
+"""The data loaders and the evaluation protocols."""
+
+import gzip
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.io import savemat
+from sklearn.utils import Bunch
 
+from sklearn_ganad import datasets
 from sklearn_ganad.datasets import (
+    KDDCUP99_COLUMNS,
     load_breast_cancer_outliers,
     load_digits_one_class,
+    load_kddcup99,
+    load_mnist,
+    load_mnist_one_class,
+    load_odds,
     one_class_split,
 )
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def test_one_class_split_trains_on_normal_data_only():
@@ -60,3 +74,201 @@ def test_breast_cancer_outliers():
     assert data.X_train.shape == (286, 30)
     assert data.y_test.sum() == 212 and len(data.y_test) == 357 - 286 + 212
     assert len(data.feature_names) == 30
+
+
+# -- files the tests write themselves ------------------------------------------------
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _kdd_frame(n=200):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.randint(0, 5, size=(n, 41)), columns=KDDCUP99_COLUMNS[:-1])
+    frame["duration"] = np.arange(n)  # identifies each row
+    frame["protocol_type"] = rng.choice(["tcp", "udp", "icmp"], n)
+    frame["service"] = rng.choice(["http", "smtp", "ftp", "private"], n)
+    frame["flag"] = rng.choice(["SF", "S0", "REJ"], n)
+    for column in ("land", "logged_in", "is_guest_login"):
+        frame[column] = rng.randint(0, 2, n)
+    frame["is_host_login"] = 0
+    # every fourth row is normal traffic, the anomaly class
+    frame["label"] = np.where(np.arange(n) % 4 == 0, "normal.", "smurf.")
+    return frame
+
+
+@pytest.fixture
+def kdd_file(tmp_path):
+    path = tmp_path / "kddcup.data_10_percent.gz"
+    _kdd_frame().to_csv(path, header=False, index=False, compression="gzip")
+    return path
+
+
+def test_kddcup99_protocol(kdd_file):
+    data = load_kddcup99(kdd_file, scale=False)
+    # 34 numeric + 3 protocols + 4 services + 3 flags + 2 + 2 + 1 + 2 one-hot columns
+    assert data.X_train.shape[1] == 34 + 3 + 4 + 3 + 2 + 2 + 1 + 2
+    assert data.X_train.dtype == np.float32
+    duration = list(data.feature_names).index("duration")
+    train_rows = data.X_train[:, duration].astype(int)
+    assert np.all(train_rows % 4 != 0)  # no normal traffic in training
+    assert len(train_rows) == len(set(train_rows))
+    test_rows = data.X_test[:, duration].astype(int)
+    assert not set(train_rows) & set(test_rows)
+    np.testing.assert_array_equal(data.y_test, (test_rows % 4 == 0).astype(int))
+    assert data.y_test.mean() <= 0.2 + 1e-9 and data.threshold_percentile == 80.0
+    # Half of the rows were drawn for training, as DataFrame.sample(frac=0.5, random_state=42).
+    expected = _kdd_frame().sample(frac=0.5, random_state=42)
+    assert set(train_rows) == set(expected.loc[expected.label != "normal.", "duration"])
+
+
+def test_kddcup99_scaling_and_encodings(kdd_file):
+    scaled = load_kddcup99(kdd_file)
+    assert scaled.X_train.min() == 0.0 and scaled.X_train.max() == pytest.approx(1.0)
+    categorical = load_kddcup99(kdd_file, one_hot="categorical")
+    assert categorical.X_train.shape[1] == 34 + 3 + 4 + 3 + 4  # land, ... stay numeric
+    with pytest.raises(ValueError, match="one_hot"):
+        load_kddcup99(kdd_file, one_hot="all")
+
+
+def test_kddcup99_rejects_a_file_of_another_shape(tmp_path):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame(np.zeros((5, 10))).to_csv(path, header=False, index=False)
+    with pytest.raises(ValueError, match="has 10 columns"):
+        load_kddcup99(path)
+
+
+def test_kddcup99_through_scikit_learns_fetcher(kdd_file, monkeypatch):
+    frame = _kdd_frame()
+    # fetch_kddcup99 returns an object array with bytes for the text columns
+    data = frame.drop(columns="label").astype(object)
+    for column in ("protocol_type", "service", "flag"):
+        data[column] = data[column].str.encode("ascii")
+    fake = Bunch(data=data.to_numpy(), target=frame["label"].str.encode("ascii").to_numpy())
+    monkeypatch.setattr(datasets, "fetch_kddcup99", lambda **kwargs: fake)
+    fetched = load_kddcup99(None, scale=False)
+    from_file = load_kddcup99(kdd_file, scale=False)
+    np.testing.assert_array_equal(fetched.X_train, from_file.X_train)
+    np.testing.assert_array_equal(fetched.y_test, from_file.y_test)
+
+
+@pytest.fixture
+def odds_file(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 6))
+    y = (np.arange(40) < 8).astype(float).reshape(-1, 1)
+    path = tmp_path / "toy.mat"
+    savemat(path, {"X": X, "y": y})
+    return path
+
+
+def test_odds_protocol(odds_file):
+    data = load_odds("toy", path=odds_file, scale=False)
+    assert len(data.X_train) == len(data.X_test) == 20
+    assert data.y_train.sum() + data.y_test.sum() == 8  # anomalies kept in training
+    assert data.threshold_percentile == pytest.approx(100 * (1 - data.y_test.mean()))
+    clean = load_odds("toy", path=odds_file, drop_train_anomalies=True)
+    assert clean.y_train.sum() == 0 and len(clean.X_train) == 20 - data.y_train.sum()
+    assert clean.X_train.min() == 0.0 and clean.X_train.max() == pytest.approx(1.0)
+
+
+def test_odds_errors(odds_file, tmp_path):
+    with pytest.raises(ValueError, match="No download address"):
+        load_odds("cardio")
+    with pytest.raises(FileNotFoundError, match="No toy file"):
+        load_odds("toy", path=tmp_path / "missing.mat")
+    savemat(tmp_path / "other.mat", {"data": np.zeros((3, 3))})
+    with pytest.raises(ValueError, match="no 'X' and 'y'"):
+        load_odds("other", path=tmp_path / "other.mat")
+
+
+def _write_idx(path, array, magic, compress=True):
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    opener = gzip.open if compress else open
+    with opener(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    rng = np.random.RandomState(0)
+    labels = np.repeat(np.arange(10), 6)
+    images = rng.randint(0, 256, size=(60, 28, 28))
+    _write_idx(tmp_path / "mnist-t10k-images-idx3-ubyte.gz", images, 2051)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels, 2049, compress=False)
+    return tmp_path, images, labels
+
+
+def test_mnist_idx_reader(mnist_dir):
+    directory, images, labels = mnist_dir
+    read_images, read_labels = load_mnist(directory)
+    np.testing.assert_array_equal(read_images, images)
+    np.testing.assert_array_equal(read_labels, labels)
+    with pytest.raises(FileNotFoundError, match="train-images"):
+        load_mnist(directory, subset="train")
+    with pytest.raises(ValueError, match="subset"):
+        load_mnist(directory, subset="valid")
+
+
+def test_mnist_idx_reader_rejects_bad_files(tmp_path):
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((2, 28, 28)), 2049)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(2), 2049)
+    with pytest.raises(ValueError, match="not an IDX file of the expected kind"):
+        load_mnist(tmp_path)
+    header = (2051).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in (5, 28, 28))
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as handle:
+        handle.write(header + bytes(100))
+    with pytest.raises(ValueError, match="truncated"):
+        load_mnist(tmp_path)
+
+
+def test_mnist_one_class(mnist_dir):
+    directory, images, labels = mnist_dir
+    data = load_mnist_one_class(4, directory=directory, train_fraction=0.5)
+    assert data.X_train.shape == (3, 1, 28, 28) and data.image_shape == (1, 28, 28)
+    assert data.y_test.sum() == 54 and len(data.y_test) == 57
+    assert data.X_train.min() >= -1 and data.X_train.max() <= 1
+    flipped = load_mnist_one_class(
+        4, protocol="one-anomalous", directory=directory, as_images=False
+    )
+    assert flipped.X_train.shape == (43, 784) and flipped.y_test.sum() == 6
+
+
+def test_download_checks_the_md5(tmp_path):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"sklearn-ganad")
+    md5 = datasets._md5(source)
+    target = datasets._download(source.as_uri(), tmp_path / "copy.bin", md5)
+    assert target.read_bytes() == b"sklearn-ganad"
+    with pytest.raises(OSError, match="expected 0+"):
+        datasets._download(source.as_uri(), tmp_path / "bad.bin", "0" * 32)
+    assert not (tmp_path / "bad.bin").exists()
+    with pytest.raises(OSError, match="Could not download"):
+        datasets._download((tmp_path / "nothing").as_uri(), tmp_path / "x.bin")
+
+
+# -- the real files in ../shared/data (skipped where absent) -----------------------
+
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason=f"the shared data folder {SHARED} is not on this machine"
+)
+
+
+@needs_shared
+def test_shared_kddcup99_matches_the_papers_protocol():
+    data = load_kddcup99(SHARED / "kddcup.data_10_percent.gz")
+    assert data.X_train.shape == (198361, 121)
+    assert data.X_test.shape == (247011, 121)
+    assert data.y_test.mean() == pytest.approx(0.1969, abs=1e-4)
+
+
+@needs_shared
+def test_shared_arrhythmia():
+    data = load_odds(path=SHARED / "arrhythmia.mat")
+    assert data.X_train.shape == (226, 274) and data.X_test.shape == (226, 274)
+    assert data.y_train.sum() + data.y_test.sum() == 66
+
+
+@needs_shared
+def test_shared_mnist_test_images():
+    images, labels = load_mnist(SHARED)
+    assert images.shape == (10000, 28, 28) and np.bincount(labels).tolist()[:2] == [980, 1135]

@@ -27,3 +27,18 @@ def test_scorers_agree_with_roc_auc_on_inlier_labels(blobs):
     assert anomaly_roc_auc_scorer(detector, blobs, y_anomaly) == pytest.approx(expected)
     assert anomaly_roc_auc_scorer(detector, blobs, y_anomaly) > 0.99
     assert anomaly_average_precision_scorer(detector, blobs, y_anomaly) > 0.9
+
+
+def test_precision_recall_f1_at_percentile_flags_the_top_scores():
+    from sklearn_ganad.metrics import precision_recall_f1_at_percentile
+
+    y = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 0])
+    scores = np.arange(10, dtype=float)  # the top 2 (8, 9) and 7 ...
+    # 80th percentile of 0..9 is 7.2: rows 8 and 9 are flagged; one is an anomaly.
+    assert precision_recall_f1_at_percentile(y, scores, 80) == pytest.approx((0.5, 0.5, 0.5))
+    perfect = np.where(y == 1, 10.0, 0.0)
+    assert precision_recall_f1_at_percentile(y, perfect, 80) == (1.0, 1.0, 1.0)
+    # Ties at the threshold are flagged (the papers use >=).
+    assert precision_recall_f1_at_percentile(y, np.zeros(10), 80) == pytest.approx(
+        (0.2, 1.0, 1 / 3)
+    )
