@@ -1,0 +1,1 @@
+"""Benchmarks of sklearn-ganad: ``python -m benchmarks`` runs the suite."""

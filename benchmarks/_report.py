@@ -1,0 +1,193 @@
+"""Aggregate benchmark rows into Markdown tables and figures; compare two runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .paper_figures import NO_FIGURE, figures_for
+
+METRICS = ["roc_auc", "average_precision", "precision", "recall", "f1"]
+COSTS = ["fit_seconds", "score_rows_per_second", "peak_memory_mb"]
+
+
+def aggregate(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean and spread per (data set, method).
+
+    Multi-task data sets (one task per digit) are first averaged over tasks
+    within each seed; the spread is the standard deviation over seeds.
+    """
+    ok = rows[rows["error"].isna()] if "error" in rows else rows
+    per_seed = ok.groupby(["dataset", "method", "family", "seed"], sort=False)[
+        METRICS + COSTS
+    ].mean()
+    grouped = per_seed.groupby(level=["dataset", "method", "family"], sort=False)
+    mean = grouped.mean()
+    std = grouped.std(ddof=0)[METRICS].add_suffix("_std")
+    seeds = grouped.size().rename("n_seeds")
+    return pd.concat([mean, std, seeds], axis=1).reset_index()
+
+
+def _cell(mean, std, n_seeds, digits=3):
+    if pd.isna(mean):
+        return "n/a"
+    if n_seeds > 1:
+        return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return f"{mean:.{digits}f}"
+
+
+def dataset_table(summary: pd.DataFrame, dataset: str) -> str:
+    """Markdown table of one data set: our runs, then the papers' figures."""
+    part = summary[summary["dataset"] == dataset]
+    figures = figures_for(dataset)
+    by_peer = {figs.get("peer"): (method, figs) for method, figs in figures if figs.get("peer")}
+    lines = [
+        "| method | kind | ROC AUC | average precision | precision | recall | F1 | "
+        "fit s | scoring rows/s | peak MB | paper F1 (method) | F1 gap |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for _, row in part.iterrows():
+        cells = [_cell(row[m], row[f"{m}_std"], row["n_seeds"]) for m in METRICS]
+        paper, gap = "", ""
+        if row["method"] in by_peer:
+            name, figs = by_peer[row["method"]]
+            if "f1" in figs:
+                paper = f"{figs['f1']:.4f} ({name})"
+                gap = f"{row['f1'] - figs['f1']:+.3f}"
+        lines.append(
+            f"| {row['method']} | {row['family']} | {' | '.join(cells)} | "
+            f"{row['fit_seconds']:.1f} | {row['score_rows_per_second']:,.0f} | "
+            f"{row['peak_memory_mb']:.0f} | {paper} | {gap} |"
+        )
+    for name, figs in figures:
+        values = [f"{figs[m]:.4f}" if m in figs else "" for m in METRICS]
+        lines.append(
+            f"| *{name}, as reported* | paper | {' | '.join(values)} | | | | {figs['source']} | |"
+        )
+    return "\n".join(lines)
+
+
+def per_task_table(rows: pd.DataFrame, dataset: str, metric: str = "roc_auc") -> str:
+    """Markdown table of one metric per task (digit), averaged over seeds."""
+    part = rows[(rows["dataset"] == dataset) & rows["error"].isna()]
+    table = part.pivot_table(
+        index="method", columns="task", values=metric, aggfunc="mean", sort=False
+    )
+    tasks = list(dict.fromkeys(part["task"]))
+    table = table[tasks]
+    lines = ["| method | " + " | ".join(tasks) + " | mean |", "|---|" + "---:|" * (len(tasks) + 1)]
+    for method, values in table.iterrows():
+        cells = " | ".join(f"{v:.3f}" for v in values)
+        lines.append(f"| {method} | {cells} | {values.mean():.3f} |")
+    return "\n".join(lines)
+
+
+def markdown_report(rows: pd.DataFrame, notes: dict, metadata: dict) -> str:
+    """The whole Markdown report of a run."""
+    summary = aggregate(rows)
+    out = [
+        f"# Benchmark results: `{metadata['profile']}` profile",
+        "",
+        f"Command: `{metadata['command']}`  ",
+        f"Machine: {metadata['machine']}; torch {metadata['torch']}, scikit-learn "
+        f"{metadata['sklearn']}, pyod {metadata['pyod']}; device {metadata['device']}; "
+        f"{metadata['total_minutes']:.1f} minutes in all.",
+        "",
+        "Anomalies are the positive class. Precision, recall and F1 flag the test scores at or "
+        "above the protocol's percentile (80th for KDDCUP99, the test set's normal share "
+        "elsewhere). `±` is the standard deviation over seeds (model seeds; the splits are the "
+        "papers'). Fit seconds, scoring speed and peak memory (resident-set increase during fit "
+        "and scoring) are means over runs.",
+    ]
+    for dataset in dict.fromkeys(rows["dataset"]):
+        out += ["", f"## {dataset}", ""]
+        for note in notes.get(dataset, []):
+            out.append(f"- {note}")
+        if dataset in NO_FIGURE:
+            out.append(f"- no paper figure: {NO_FIGURE[dataset]}")
+        out += ["", dataset_table(summary, dataset)]
+        part = rows[rows["dataset"] == dataset]
+        if part["task"].nunique() > 1:
+            out += ["", "ROC AUC per task:", "", per_task_table(rows, dataset)]
+        errors = part[part["error"].notna()]
+        for _, row in errors.iterrows():
+            out.append(
+                f"- {row['method']} failed on {row['task']} (seed {row['seed']}): {row['error']}"
+            )
+    return "\n".join(out) + "\n"
+
+
+def plot_task(scores: dict, y_test, threshold_percentile, title, path_prefix):
+    """ROC curves of every method, and score histograms per class with the threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for method, anomaly in scores.items():
+        fpr, tpr, _ = roc_curve(y_test, anomaly)
+        ax.plot(fpr, tpr, label=method)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC: {title}")
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(f"{path_prefix}_roc.png", dpi=80)
+    plt.close(fig)
+
+    n = len(scores)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, (method, anomaly) in zip(axes.flat, scores.items(), strict=False):
+        # Heavy tails would squeeze everything into one bar: clip to the central 99%.
+        low, high = np.percentile(anomaly, [0.5, 99.5])
+        clipped = np.clip(anomaly, low, high)
+        bins = np.histogram_bin_edges(clipped, bins=40)
+        ax.hist(clipped[y_test == 0], bins=bins, alpha=0.6, density=True, label="normal")
+        ax.hist(clipped[y_test == 1], bins=bins, alpha=0.6, density=True, label="anomaly")
+        ax.axvline(np.percentile(anomaly, threshold_percentile), color="black", linestyle="--",
+                   linewidth=1, label="threshold")  # fmt: skip
+        ax.set_title(method, fontsize="small")
+        ax.set_xlabel("anomaly score (clipped to the 0.5-99.5th percentiles)", fontsize="small")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize="small")
+    fig.suptitle(f"Score distributions: {title}")
+    fig.tight_layout()
+    fig.savefig(f"{path_prefix}_hist.png", dpi=80)
+    plt.close(fig)
+
+
+def compare(rows: pd.DataFrame, reference: pd.DataFrame, *, tolerance=0.02, spread=3.0):
+    """Compare a run with a reference run, metric by metric.
+
+    A metric agrees when it differs by at most ``max(tolerance, spread * std)``,
+    with ``std`` its standard deviation over seeds in the reference (seed noise).
+
+    Returns
+    -------
+    ok : bool
+    report : str
+    """
+    keys = ["dataset", "task", "method", "seed"]
+    merged = rows.merge(reference, on=keys, suffixes=("", "_ref"))
+    if merged.empty:
+        return False, "No run of this invocation matches a row of the reference."
+    noise = reference.groupby(["dataset", "method"])[METRICS].std(ddof=0).fillna(0.0)
+    lines = ["| data set | method | metric | max difference | allowed | agrees |",
+             "|---|---|---|---:|---:|---|"]  # fmt: skip
+    ok = True
+    for (dataset, method), group in merged.groupby(["dataset", "method"], sort=False):
+        for metric in METRICS:
+            difference = float(np.nanmax(np.abs(group[metric] - group[f"{metric}_ref"])))
+            allowed = max(tolerance, spread * float(noise.loc[(dataset, method), metric]))
+            agrees = difference <= allowed
+            ok &= agrees
+            lines.append(
+                f"| {dataset} | {method} | {metric} | {difference:.4f} | {allowed:.4f} | "
+                f"{'yes' if agrees else 'NO'} |"
+            )
+    lines.append(f"\n{len(merged)} of {len(rows)} runs matched the reference.")
+    return ok, "\n".join(lines)

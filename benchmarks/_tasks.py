@@ -1,0 +1,134 @@
+"""The data sets of the benchmark, as lists of tasks per profile."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sklearn_ganad.datasets import (
+    load_digits_one_class,
+    load_kddcup99,
+    load_mnist_one_class,
+    load_odds,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Task:
+    """One train/test problem of a data set (one digit of MNIST, say)."""
+
+    dataset: str
+    name: str
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    threshold_percentile: float
+    kind: str  # "table" or "image"
+    image_shape: tuple | None = None
+    notes: list = field(default_factory=list)
+
+
+def default_data_dir() -> Path | None:
+    """``$SKLEARN_GANAD_DATA``, else ``../shared/data`` next to the checkout, else None."""
+    env = os.environ.get("SKLEARN_GANAD_DATA")
+    if env:
+        return Path(env)
+    shared = REPO.parent / "shared" / "data"
+    return shared if shared.is_dir() else None
+
+
+def _subsample(n_rows, limit, seed):
+    if limit is None or n_rows <= limit:
+        return slice(None)
+    return np.sort(np.random.RandomState(seed).choice(n_rows, limit, replace=False))
+
+
+def kddcup99_tasks(profile, data_dir, *, scale=True):
+    path = data_dir / "kddcup.data_10_percent.gz" if data_dir else None
+    data = load_kddcup99(path if path and path.is_file() else None, scale=scale)
+    name = "kddcup99" if scale else "kddcup99-unscaled"
+    notes = [] if scale else ["features left unscaled, as in the papers' code"]
+    train_rows, test_rows = None, None
+    if profile == "quick":
+        # A fixed subsample (the same for every method and seed) keeps the CPU budget.
+        train_rows, test_rows = 20_000, 50_000
+        notes.append(
+            f"quick: {train_rows:,} of {len(data.X_train):,} training rows and "
+            f"{test_rows:,} of {len(data.X_test):,} test rows, drawn once with seed 0"
+        )
+    train = _subsample(len(data.X_train), train_rows, 0)
+    test = _subsample(len(data.X_test), test_rows, 1)
+    return [
+        Task(
+            name, "kddcup99", data.X_train[train], data.X_test[test], data.y_test[test],
+            data.threshold_percentile, "table", notes=notes,
+        )
+    ]  # fmt: skip
+
+
+def arrhythmia_tasks(profile, data_dir):
+    path = data_dir / "arrhythmia.mat" if data_dir else None
+    data = load_odds("arrhythmia", path=path if path and path.is_file() else None)
+    notes = ["ALAD split: 50/50 with seed 42, anomalies kept in training; min-max scaled"]
+    return [
+        Task(
+            "arrhythmia", "arrhythmia", data.X_train, data.X_test, data.y_test,
+            data.threshold_percentile, "table", notes=notes,
+        )
+    ]  # fmt: skip
+
+
+def mnist_tasks(profile, data_dir, *, protocol="one-normal"):
+    subset = "test"
+    if profile == "paper" and (data_dir is None or any(data_dir.glob("*train-images*"))):
+        subset = "all"
+    tasks = []
+    for digit in range(10):
+        data = load_mnist_one_class(digit, protocol=protocol, directory=data_dir, subset=subset)
+        note = f"MNIST {subset} images ({'70,000' if subset == 'all' else '10,000'})"
+        tasks.append(
+            Task(
+                "mnist" if protocol == "one-normal" else "mnist-one-anomalous",
+                f"digit {digit}", data.X_train, data.X_test, data.y_test,
+                data.threshold_percentile, "image", data.image_shape, notes=[note],
+            )
+        )  # fmt: skip
+    return tasks
+
+
+def digits_tasks(profile, data_dir):
+    tasks = []
+    for digit in range(10):
+        data = load_digits_one_class(digit)
+        tasks.append(
+            Task(
+                "digits", f"digit {digit}", data.X_train, data.X_test, data.y_test,
+                data.threshold_percentile, "image", data.image_shape,
+            )
+        )  # fmt: skip
+    return tasks
+
+
+#: Data set name -> (task builder, seeds per profile).
+DATASETS = {
+    "kddcup99": (kddcup99_tasks, {"quick": (0,), "paper": (0, 1, 2)}),
+    "kddcup99-unscaled": (
+        lambda profile, data_dir: kddcup99_tasks(profile, data_dir, scale=False),
+        {"quick": (0,), "paper": (0, 1, 2)},
+    ),
+    "arrhythmia": (arrhythmia_tasks, {"quick": (0, 1, 2), "paper": (0, 1, 2, 3, 4)}),
+    "mnist": (mnist_tasks, {"quick": (0,), "paper": (0, 1, 2)}),
+    "mnist-one-anomalous": (
+        lambda profile, data_dir: mnist_tasks(profile, data_dir, protocol="one-anomalous"),
+        {"quick": (0,), "paper": (0, 1, 2)},
+    ),
+    "digits": (digits_tasks, {"quick": (0,), "paper": (0, 1, 2)}),
+}
+
+#: Data sets run when none are named.
+DEFAULT_DATASETS = ["kddcup99", "kddcup99-unscaled", "arrhythmia", "mnist", "digits"]

@@ -1,0 +1,248 @@
+"""Benchmark runner: methods x data sets x seeds, in one run.
+
+Writes ``results.csv`` (one row per run: ROC AUC, average precision,
+precision/recall/F1 at the protocol's threshold, fit seconds, scoring rows/s,
+peak memory), ``results.json`` (the same with the run's metadata),
+``summary.md`` (tables next to the papers' figures) and ``figures/`` (ROC
+curves and score histograms of the first task and seed of each data set).
+
+Profiles:
+
+* ``quick``: CPU-sized (KDDCUP99 subsampled, short training), about 15 minutes
+  on two cores for everything;
+* ``paper``: the papers' data sizes and budgets, meant for a GPU.
+
+Examples::
+
+    python -m benchmarks --profile quick
+    python -m benchmarks --profile quick --datasets digits arrhythmia --methods GANomaly
+    python -m benchmarks --profile quick --compare benchmarks/results/quick/results.csv
+    python -m benchmarks --profile paper --device cuda --out benchmarks/results/paper
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from sklearn_ganad.metrics import precision_recall_f1_at_percentile
+
+from . import _report
+from ._methods import DEFAULT_METHODS, METHODS, PYOD_AVAILABLE, SKIPPED
+from ._tasks import DATASETS, DEFAULT_DATASETS, REPO, default_data_dir
+
+
+class PeakMemory:
+    """Peak increase of the resident set size while the block runs (Linux)."""
+
+    def __init__(self, interval=0.005):
+        self.interval = interval
+        self.peak_mb = float("nan")
+
+    @staticmethod
+    def _rss_mb():
+        try:
+            with open("/proc/self/statm") as handle:
+                pages = int(handle.read().split()[1])
+        except OSError:
+            return float("nan")
+        import resource
+
+        return pages * resource.getpagesize() / 2**20
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self._max = max(self._max, self._rss_mb())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._baseline = self._max = self._rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._max = max(self._max, self._rss_mb())
+        self.peak_mb = self._max - self._baseline
+        return False
+
+
+def run_one(task, method, profile, seed, device):
+    """Fit and score one method on one task; return the row and the anomaly scores."""
+    build, family = METHODS[method]
+    row = dict(
+        profile=profile, dataset=task.dataset, task=task.name, method=method, family=family,
+        seed=seed, n_test=len(task.X_test), error=None,
+    )  # fmt: skip
+    scores = None
+    try:
+        wrapped = build(task, profile, seed, device)
+        row["config"] = wrapped.config
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            wrapped.fit(task.X_train, seed)
+            row["fit_seconds"] = time.perf_counter() - start
+            start = time.perf_counter()
+            scores = np.asarray(wrapped.anomaly_score(task.X_test), dtype=float)
+            row["score_rows_per_second"] = len(task.X_test) / (time.perf_counter() - start)
+        row["n_train"] = wrapped.n_train
+        row["n_train_available"] = len(task.X_train)
+        row["peak_memory_mb"] = memory.peak_mb
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(f"{int((~np.isfinite(scores)).sum())} non-finite scores")
+        row["roc_auc"] = roc_auc_score(task.y_test, scores)
+        row["average_precision"] = average_precision_score(task.y_test, scores)
+        row["precision"], row["recall"], row["f1"] = precision_recall_f1_at_percentile(
+            task.y_test, scores, task.threshold_percentile
+        )
+    except Exception as error:  # a failing peer must not stop the run
+        row["error"] = f"{type(error).__name__}: {error}"
+        traceback.print_exc()
+        scores = None
+    return row, scores
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1],
+    )  # fmt: skip
+    parser.add_argument("--profile", choices=["quick", "paper"], default="quick")
+    parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS), default=None)
+    parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=None)
+    parser.add_argument("--seeds", nargs="+", type=int, default=None,
+                        help="override the profile's seeds for every data set")  # fmt: skip
+    parser.add_argument("--max-tasks", type=int, default=None,
+                        help="run only the first N tasks (digits) of each data set")  # fmt: skip
+    parser.add_argument("--device", default="auto", help="device of the package's methods")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder with kddcup.data_10_percent.gz, arrhythmia.mat and the "
+                        "MNIST IDX files (default: $SKLEARN_GANAD_DATA or ../shared/data; "
+                        "missing files are downloaded)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: benchmarks/results/<profile>)")  # fmt: skip
+    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="a results.csv to compare this run with (exit 1 if they differ "
+                        "by more than seed noise)")  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    datasets = args.datasets or DEFAULT_DATASETS
+    methods = args.methods or DEFAULT_METHODS
+    if any(m.startswith("PyOD") for m in methods) and not PYOD_AVAILABLE:
+        sys.exit("PyOD is not installed: pip install -e '.[bench]' (or drop the PyOD methods).")
+    data_dir = args.data_dir or default_data_dir()
+    out = args.out or REPO / "benchmarks" / "results" / args.profile
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    rows, notes = [], {}
+    for dataset in datasets:
+        builder, profile_seeds = DATASETS[dataset]
+        tasks = builder(args.profile, data_dir)[: args.max_tasks]
+        seeds = args.seeds or profile_seeds[args.profile]
+        notes[dataset] = list(dict.fromkeys(n for task in tasks for n in task.notes))
+        skipped = SKIPPED[args.profile]
+        run_methods = [m for m in methods if (dataset, m) not in skipped]
+        notes[dataset] += list(
+            dict.fromkeys(
+                f"not run: {skipped[(dataset, m)]}" for m in methods if m not in run_methods
+            )
+        )
+        for task_index, task in enumerate(tasks):
+            for seed_index, seed in enumerate(seeds):
+                plotted = {}
+                for method in run_methods:
+                    row, scores = run_one(task, method, args.profile, seed, args.device)
+                    rows.append(row)
+                    elapsed = time.perf_counter() - started
+                    print(
+                        f"[{elapsed:7.1f}s] {dataset} {task.name} seed {seed} {method}: "
+                        f"AUC {row.get('roc_auc', np.nan):.3f} F1 {row.get('f1', np.nan):.3f} "
+                        f"fit {row.get('fit_seconds', 0):.1f}s",
+                        flush=True,
+                    )
+                    if scores is not None:
+                        plotted[method] = scores
+                    pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
+                if task_index == 0 and seed_index == 0 and plotted and not args.no_plots:
+                    _report.plot_task(
+                        plotted, task.y_test, task.threshold_percentile,
+                        f"{dataset} {task.name}" if len(tasks) > 1 else dataset,
+                        out / "figures" / dataset,
+                    )  # fmt: skip
+    for dataset, caps in _train_cap_notes(rows).items():
+        notes.setdefault(dataset, []).extend(caps)
+
+    frame = pd.DataFrame(rows)
+    metadata = dict(
+        profile=args.profile,
+        command="python -m benchmarks " + " ".join(argv),
+        machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'}",
+        torch=torch.__version__,
+        sklearn=sklearn.__version__,
+        pyod=_pyod_version(),
+        device=args.device,
+        total_minutes=(time.perf_counter() - started) / 60,
+        date=time.strftime("%Y-%m-%d"),
+    )
+    frame.to_csv(out / "results.csv", index=False)
+    with open(out / "results.json", "w") as handle:
+        json.dump({"metadata": metadata, "notes": notes, "rows": rows}, handle, indent=1,
+                  default=float)  # fmt: skip
+    report = _report.markdown_report(frame, notes, metadata)
+    (out / "summary.md").write_text(report)
+    print(report)
+    if args.compare is not None:
+        ok, comparison = _report.compare(frame, pd.read_csv(args.compare))
+        print(f"\nComparison with {args.compare}:\n{comparison}")
+        if not ok:
+            sys.exit(1)
+
+
+def _train_cap_notes(rows):
+    capped = {}
+    for row in rows:
+        if row.get("n_train", 0) < row.get("n_train_available", 0):
+            capped.setdefault(row["dataset"], {})[row["method"]] = (
+                row["n_train"],
+                row["n_train_available"],
+            )
+    return {
+        dataset: [f"{method} trained on {n:,} of {total:,} rows (a cap: its cost grows faster "
+                  "than the number of rows)" for method, (n, total) in methods.items()]
+        for dataset, methods in capped.items()
+    }  # fmt: skip
+
+
+def _pyod_version():
+    try:
+        import pyod
+
+        return pyod.__version__
+    except ImportError:
+        return "not installed"
+
+
+if __name__ == "__main__":
+    main()
