@@ -3,44 +3,80 @@
 Every detector is wrapped to expose ``fit(X)`` and ``anomaly_score(X)``
 (higher = more anomalous) on a :class:`~benchmarks._tasks.Task`'s arrays.
 scikit-learn's detectors and PyOD's read flat rows; the package's detectors
-read images as (n, C, H, W).
+read images as (n, C, H, W). A method with several scores (EGBAD's "fm" and
+"ce", ALAD's four) is fitted once and scored once per variant; each variant
+is a row of the results (``EGBAD-fm``, ``EGBAD-ce``, ...).
 
 Training budgets are given to the package's methods in epochs; PyOD's peers
-get the same number of *samples seen*: PyOD's AnoGAN counts real epochs,
-while its ALAD trains on one mini-batch per "epoch", so its ``epochs`` is
-``our_epochs * n_train / batch_size``.
+get the same number of *samples seen* as the package's method they mirror
+(``PEER_OF``): PyOD's AnoGAN counts real epochs, while its ALAD trains on one
+mini-batch per "epoch", so its ``epochs`` is ``our_epochs * n_train / 32``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.svm import OneClassSVM
 
-from sklearn_ganad import GANomaly
+from sklearn_ganad import ALAD, EGBAD, GANomaly
+
+from ._tasks import subsample_rows
 
 PYOD_AVAILABLE = importlib.util.find_spec("pyod") is not None
 
-# Epochs and batch size of the package's GANs per profile and data set family.
+# Estimator parameters of the package's methods, per profile, method and data
+# set family. Missing entries use the method's defaults (the paper's settings).
 BUDGETS = {
     "quick": {
-        "kddcup99": dict(max_epochs=5, batch_size=64),
-        "arrhythmia": dict(max_epochs=100, batch_size=32),
-        "mnist": dict(max_epochs=15, batch_size=64),
-        "digits": dict(max_epochs=40, batch_size=32),
+        "GANomaly": {
+            "kddcup99": dict(max_epochs=5, batch_size=64),
+            "arrhythmia": dict(max_epochs=100, batch_size=32),
+            "mnist": dict(max_epochs=15, batch_size=64),
+            "digits": dict(max_epochs=40, batch_size=32),
+        },
+        "EGBAD": {
+            "kddcup99": dict(max_epochs=10, lr=1e-3),
+            "arrhythmia": dict(max_epochs=100, batch_size=32, lr=1e-4),
+            "mnist": dict(max_epochs=15, batch_size=64, lr=2e-4, conv_channels=(64, 128)),
+            "digits": dict(max_epochs=40, batch_size=32, lr=2e-4),
+        },
+        "ALAD": {
+            "kddcup99": dict(max_epochs=10, lr=1e-3),
+            "arrhythmia": dict(max_epochs=100, batch_size=32, lr=1e-4),
+            "mnist": dict(max_epochs=15, batch_size=64, lr=2e-4, conv_channels=(64, 128)),
+            "digits": dict(max_epochs=40, batch_size=32, lr=2e-4),
+        },
     },
     "paper": {
-        "kddcup99": dict(max_epochs=15, batch_size=64),
-        "arrhythmia": dict(max_epochs=100, batch_size=32),
-        "mnist": dict(max_epochs=15, batch_size=64),
-        "digits": dict(max_epochs=40, batch_size=32),
+        "GANomaly": {
+            "kddcup99": dict(max_epochs=15, batch_size=64),
+            "arrhythmia": dict(max_epochs=100, batch_size=32),
+            "mnist": dict(max_epochs=15, batch_size=64),
+            "digits": dict(max_epochs=40, batch_size=32),
+        },
+        "EGBAD": {
+            "kddcup99": dict(max_epochs=100),
+            "arrhythmia": dict(max_epochs=100, batch_size=32),
+            "mnist": dict(max_epochs=100, batch_size=100, ema_decay=0.999),
+            "digits": dict(max_epochs=100, batch_size=32),
+        },
+        "ALAD": {
+            "kddcup99": dict(max_epochs=100),
+            "arrhythmia": dict(max_epochs=100, batch_size=32, latent_dim=64),
+            "mnist": dict(max_epochs=100, batch_size=32, lr=2e-4),
+            "digits": dict(max_epochs=100, batch_size=32),
+        },
     },
 }
+
+# The package's method whose budget (in samples seen) each PyOD peer gets.
+PEER_OF = {"PyOD-ALAD": "ALAD", "PyOD-AnoGAN": "GANomaly"}
 
 # Training rows some peers are limited to (their cost grows faster than n).
 TRAIN_CAPS = {
@@ -48,18 +84,12 @@ TRAIN_CAPS = {
     "paper": {"LocalOutlierFactor": 50_000, "OneClassSVM": 20_000, "PyOD-AnoGAN": 10_000},
 }
 
-
 # Runs left out of a profile, with the reason printed under the data set's table.
+_PYOD_SCALED_ONLY = "PyOD peers run on the scaled KDDCUP99 only (CPU budget)"
 SKIPPED = {
     "quick": {
-        (
-            "kddcup99-unscaled",
-            "PyOD-ALAD",
-        ): "PyOD peers run on the scaled KDDCUP99 only (CPU budget)",
-        (
-            "kddcup99-unscaled",
-            "PyOD-AnoGAN",
-        ): "PyOD peers run on the scaled KDDCUP99 only (CPU budget)",
+        ("kddcup99-unscaled", "PyOD-ALAD"): _PYOD_SCALED_ONLY,
+        ("kddcup99-unscaled", "PyOD-AnoGAN"): _PYOD_SCALED_ONLY,
         ("mnist", "PyOD-AnoGAN"): "PyOD's AnoGAN (a per-sample Python loop) takes about 40 s "
         "per digit on two CPU cores; it runs in the paper profile",
     },
@@ -75,9 +105,14 @@ def family(dataset: str) -> str:
     raise KeyError(dataset)
 
 
+def budget(profile, method, dataset) -> dict:
+    """Estimator parameters of a package method on a data set."""
+    return dict(BUDGETS[profile][method].get(family(dataset), {}))
+
+
 @dataclass
 class Wrapped:
-    """A fitted-on-demand detector with the benchmark's interface."""
+    """A detector with the benchmark's interface."""
 
     detector: object
     flat: bool  # feed 2-D rows
@@ -85,26 +120,34 @@ class Wrapped:
     raw: str  # name of the scoring method
     train_cap: int | None = None
     config: str = ""
+    # variant name -> score_method value, for methods scored several ways
+    variants: dict = field(default_factory=dict)
 
     def _prepare(self, X):
         return X.reshape(len(X), -1) if self.flat else X
 
     def fit(self, X, seed):
-        if self.train_cap is not None and len(X) > self.train_cap:
-            rows = np.random.RandomState(seed).choice(len(X), self.train_cap, replace=False)
-            X = X[np.sort(rows)]
+        X = X[subsample_rows(len(X), self.train_cap, seed)]
         self.n_train = len(X)
         self.detector.fit(self._prepare(X))
         return self
 
-    def anomaly_score(self, X):
+    def anomaly_score(self, X, variant=None):
+        if variant is not None:
+            self.detector.set_params(score_method=self.variants[variant])
+            self.detector.net_.module_.score_method = self.variants[variant]
         return self.sign * np.asarray(getattr(self.detector, self.raw)(self._prepare(X)))
 
 
-def _ganomaly(task, profile, seed, device):
-    budget = BUDGETS[profile][family(task.dataset)]
-    detector = GANomaly(random_state=seed, device=device, **budget)
-    return Wrapped(detector, flat=False, sign=-1.0, raw="score_samples", config=str(budget))
+def _package(cls, score_methods=()):
+    def build(task, profile, seed, device):
+        params = budget(profile, cls.__name__, task.dataset)
+        detector = cls(random_state=seed, device=device, **params)
+        config = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        variants = {f"{cls.__name__}-{m}": m for m in score_methods}
+        return Wrapped(detector, False, -1.0, "score_samples", config=config, variants=variants)
+
+    return build
 
 
 def _sklearn(cls, **params):
@@ -112,47 +155,22 @@ def _sklearn(cls, **params):
         seeded = {"random_state": seed} if "random_state" in cls().get_params() else {}
         cap = TRAIN_CAPS[profile].get(cls.__name__)
         config = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
-        return Wrapped(cls(**params, **seeded), flat=True, sign=-1.0, raw="score_samples",
-                       train_cap=cap, config=config)  # fmt: skip
+        return Wrapped(cls(**params, **seeded), True, -1.0, "score_samples", cap, config)
 
     return build
 
 
-def _pyod_samples_seen(task, profile, n_train):
-    budget = BUDGETS[profile][family(task.dataset)]
-    return budget["max_epochs"] * min(len(task.X_train), n_train)
+def _samples_seen(task, profile, peer):
+    mirrored = budget(profile, PEER_OF[peer], task.dataset)
+    return mirrored.get("max_epochs", 100) * len(task.X_train)
 
 
-def _pyod_alad(task, profile, seed, device):
-    from pyod.models.alad import ALAD
-
-    batch_size = 32
-    seen = _pyod_samples_seen(task, profile, len(task.X_train))
-    epochs = math.ceil(seen / batch_size)
-    # PyOD's ALAD draws from the global RNGs; seed them for a repeatable run.
+def _seed_globals(seed):
+    # PyOD's detectors draw from the global NumPy and torch generators.
     import torch
 
     torch.manual_seed(seed)
     np.random.seed(seed)
-    detector = ALAD(epochs=epochs, batch_size=batch_size, device=_torch_device(device))
-    return Wrapped(detector, flat=True, sign=1.0, raw="decision_function",
-                   config=f"epochs={epochs} (mini-batches of {batch_size})")  # fmt: skip
-
-
-def _pyod_anogan(task, profile, seed, device):
-    from pyod.models.anogan import AnoGAN
-
-    cap = TRAIN_CAPS[profile]["PyOD-AnoGAN"]
-    n_train = min(len(task.X_train), cap)
-    seen = _pyod_samples_seen(task, profile, len(task.X_train))
-    epochs = math.ceil(seen / n_train)
-    import torch
-
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    detector = AnoGAN(epochs=epochs, device=_torch_device(device))
-    return Wrapped(detector, flat=True, sign=1.0, raw="decision_function", train_cap=cap,
-                   config=f"epochs={epochs} on {n_train} rows")  # fmt: skip
 
 
 def _torch_device(device):
@@ -163,9 +181,34 @@ def _torch_device(device):
     return torch.device(resolve_device(device))
 
 
+def _pyod_alad(task, profile, seed, device):
+    from pyod.models.alad import ALAD as PyODALAD
+
+    batch_size = 32
+    epochs = math.ceil(_samples_seen(task, profile, "PyOD-ALAD") / batch_size)
+    _seed_globals(seed)
+    detector = PyODALAD(epochs=epochs, batch_size=batch_size, device=_torch_device(device))
+    config = f"PyOD defaults, epochs={epochs} (mini-batches of {batch_size})"
+    return Wrapped(detector, True, 1.0, "decision_function", config=config)
+
+
+def _pyod_anogan(task, profile, seed, device):
+    from pyod.models.anogan import AnoGAN as PyODAnoGAN
+
+    cap = TRAIN_CAPS[profile]["PyOD-AnoGAN"]
+    n_train = min(len(task.X_train), cap)
+    epochs = math.ceil(_samples_seen(task, profile, "PyOD-AnoGAN") / n_train)
+    _seed_globals(seed)
+    detector = PyODAnoGAN(epochs=epochs, device=_torch_device(device))
+    config = f"PyOD defaults, epochs={epochs} on {n_train} rows"
+    return Wrapped(detector, True, 1.0, "decision_function", cap, config)
+
+
 #: Method name -> (builder, "package" or "peer").
 METHODS = {
-    "GANomaly": (_ganomaly, "package"),
+    "GANomaly": (_package(GANomaly), "package"),
+    "EGBAD": (_package(EGBAD, ("fm", "ce")), "package"),
+    "ALAD": (_package(ALAD, ("fm", "l1", "l2", "logits")), "package"),
     "IsolationForest": (_sklearn(IsolationForest), "peer"),
     "LocalOutlierFactor": (_sklearn(LocalOutlierFactor, novelty=True), "peer"),
     "OneClassSVM": (_sklearn(OneClassSVM), "peer"),
@@ -173,6 +216,4 @@ METHODS = {
     "PyOD-AnoGAN": (_pyod_anogan, "peer"),
 }
 
-DEFAULT_METHODS = [
-    name for name in METHODS if PYOD_AVAILABLE or not name.startswith("PyOD")
-]  # fmt: skip
+DEFAULT_METHODS = [name for name in METHODS if PYOD_AVAILABLE or not name.startswith("PyOD")]

@@ -17,15 +17,22 @@ def aggregate(rows: pd.DataFrame) -> pd.DataFrame:
     Multi-task data sets (one task per digit) are first averaged over tasks
     within each seed; the spread is the standard deviation over seeds.
     """
-    ok = rows[rows["error"].isna()] if "error" in rows else rows
-    per_seed = ok.groupby(["dataset", "method", "family", "seed"], sort=False)[
-        METRICS + COSTS
-    ].mean()
+    failed = rows["error"].notna()
+    per_seed = (
+        rows[~failed]
+        .groupby(["dataset", "method", "family", "seed"], sort=False)[METRICS + COSTS]
+        .mean()
+    )
     grouped = per_seed.groupby(level=["dataset", "method", "family"], sort=False)
     mean = grouped.mean()
     std = grouped.std(ddof=0)[METRICS].add_suffix("_std")
     seeds = grouped.size().rename("n_seeds")
-    return pd.concat([mean, std, seeds], axis=1).reset_index()
+    summary = pd.concat([mean, std, seeds], axis=1).reset_index()
+    # A method that failed on some tasks would look better averaged over the rest.
+    n_failed = rows[failed].groupby(["dataset", "method"]).size().rename("n_failed")
+    summary = summary.merge(n_failed, on=["dataset", "method"], how="left")
+    summary["n_failed"] = summary["n_failed"].fillna(0).astype(int)
+    return summary
 
 
 def _cell(mean, std, n_seeds, digits=3):
@@ -40,7 +47,7 @@ def dataset_table(summary: pd.DataFrame, dataset: str) -> str:
     """Markdown table of one data set: our runs, then the papers' figures."""
     part = summary[summary["dataset"] == dataset]
     figures = figures_for(dataset)
-    by_peer = {figs.get("peer"): (method, figs) for method, figs in figures if figs.get("peer")}
+    by_ours = {figs["ours"]: (method, figs) for method, figs in figures if figs.get("ours")}
     lines = [
         "| method | kind | ROC AUC | average precision | precision | recall | F1 | "
         "fit s | scoring rows/s | peak MB | paper F1 (method) | F1 gap |",
@@ -48,9 +55,11 @@ def dataset_table(summary: pd.DataFrame, dataset: str) -> str:
     ]
     for _, row in part.iterrows():
         cells = [_cell(row[m], row[f"{m}_std"], row["n_seeds"]) for m in METRICS]
+        if row["n_failed"]:
+            cells = [f"{cell} ({row['n_failed']} runs failed)" for cell in cells]
         paper, gap = "", ""
-        if row["method"] in by_peer:
-            name, figs = by_peer[row["method"]]
+        if row["method"] in by_ours:
+            name, figs = by_ours[row["method"]]
             if "f1" in figs:
                 paper = f"{figs['f1']:.4f} ({name})"
                 gap = f"{row['f1'] - figs['f1']:+.3f}"
@@ -163,8 +172,11 @@ def plot_task(scores: dict, y_test, threshold_percentile, title, path_prefix):
 def compare(rows: pd.DataFrame, reference: pd.DataFrame, *, tolerance=0.02, spread=3.0):
     """Compare a run with a reference run, metric by metric.
 
-    A metric agrees when it differs by at most ``max(tolerance, spread * std)``,
-    with ``std`` its standard deviation over seeds in the reference (seed noise).
+    A metric agrees when it differs by at most ``max(tolerance, spread *
+    std)``, with ``std`` its standard deviation over seeds for the same task
+    in the reference (seed noise; zero with one seed). A run that fails where
+    the reference succeeded, and a reference run missing from this one, do
+    not agree.
 
     Returns
     -------
@@ -172,22 +184,35 @@ def compare(rows: pd.DataFrame, reference: pd.DataFrame, *, tolerance=0.02, spre
     report : str
     """
     keys = ["dataset", "task", "method", "seed"]
+    # Only the data sets, tasks and methods this run covers are compared.
+    covered = rows[["dataset", "task", "method"]].drop_duplicates()
+    reference = reference.merge(covered, on=["dataset", "task", "method"])
     merged = rows.merge(reference, on=keys, suffixes=("", "_ref"))
     if merged.empty:
         return False, "No run of this invocation matches a row of the reference."
-    noise = reference.groupby(["dataset", "method"])[METRICS].std(ddof=0).fillna(0.0)
+    noise = reference.groupby(["dataset", "task", "method"])[METRICS].std(ddof=0).fillna(0.0)
+    merged = merged.join(noise.add_suffix("_noise"), on=["dataset", "task", "method"])
     lines = ["| data set | method | metric | max difference | allowed | agrees |",
              "|---|---|---|---:|---:|---|"]  # fmt: skip
     ok = True
     for (dataset, method), group in merged.groupby(["dataset", "method"], sort=False):
+        newly_failed = group["error"].notna() & group["error_ref"].isna()
+        if newly_failed.any():
+            ok = False
+            lines.append(f"| {dataset} | {method} | (runs) | {int(newly_failed.sum())} "
+                         "failed now, not in the reference | | NO |")  # fmt: skip
         for metric in METRICS:
-            difference = float(np.nanmax(np.abs(group[metric] - group[f"{metric}_ref"])))
-            allowed = max(tolerance, spread * float(noise.loc[(dataset, method), metric]))
-            agrees = difference <= allowed
+            allowed = np.maximum(tolerance, spread * group[f"{metric}_noise"])
+            difference = (group[metric] - group[f"{metric}_ref"]).abs()
+            agrees = bool(((difference <= allowed) | group[f"{metric}_ref"].isna()).all())
             ok &= agrees
             lines.append(
-                f"| {dataset} | {method} | {metric} | {difference:.4f} | {allowed:.4f} | "
-                f"{'yes' if agrees else 'NO'} |"
+                f"| {dataset} | {method} | {metric} | {np.nanmax(difference, initial=0):.4f} | "
+                f"{allowed.max():.4f} | {'yes' if agrees else 'NO'} |"
             )
+    missing = len(reference) - len(merged)
+    if missing:
+        ok = False
+        lines.append(f"\n{missing} reference runs are missing from this run.")
     lines.append(f"\n{len(merged)} of {len(rows)} runs matched the reference.")
     return ok, "\n".join(lines)

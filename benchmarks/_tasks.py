@@ -42,7 +42,8 @@ def default_data_dir() -> Path | None:
     return shared if shared.is_dir() else None
 
 
-def _subsample(n_rows, limit, seed):
+def subsample_rows(n_rows, limit, seed):
+    """Indices of at most ``limit`` of ``n_rows`` rows, drawn with ``seed`` (sorted)."""
     if limit is None or n_rows <= limit:
         return slice(None)
     return np.sort(np.random.RandomState(seed).choice(n_rows, limit, replace=False))
@@ -61,8 +62,8 @@ def kddcup99_tasks(profile, data_dir, *, scale=True):
             f"quick: {train_rows:,} of {len(data.X_train):,} training rows and "
             f"{test_rows:,} of {len(data.X_test):,} test rows, drawn once with seed 0"
         )
-    train = _subsample(len(data.X_train), train_rows, 0)
-    test = _subsample(len(data.X_test), test_rows, 1)
+    train = subsample_rows(len(data.X_train), train_rows, 0)
+    test = subsample_rows(len(data.X_test), test_rows, 1)
     return [
         Task(
             name, "kddcup99", data.X_train[train], data.X_test[test], data.y_test[test],

@@ -83,38 +83,48 @@ class PeakMemory:
 
 
 def run_one(task, method, profile, seed, device):
-    """Fit and score one method on one task; return the row and the anomaly scores."""
+    """Fit and score one method on one task.
+
+    Returns a list of ``(row, anomaly scores)``, one per score variant (one
+    for most methods); a failure gives a row with its ``error`` and no scores.
+    """
     build, family = METHODS[method]
-    row = dict(
+    base = dict(
         profile=profile, dataset=task.dataset, task=task.name, method=method, family=family,
-        seed=seed, n_test=len(task.X_test), error=None,
+        seed=seed, n_test=len(task.X_test), n_train_available=len(task.X_train), error=None,
     )  # fmt: skip
-    scores = None
     try:
         wrapped = build(task, profile, seed, device)
-        row["config"] = wrapped.config
+        base["config"] = wrapped.config
         with PeakMemory() as memory:
             start = time.perf_counter()
             wrapped.fit(task.X_train, seed)
-            row["fit_seconds"] = time.perf_counter() - start
-            start = time.perf_counter()
-            scores = np.asarray(wrapped.anomaly_score(task.X_test), dtype=float)
-            row["score_rows_per_second"] = len(task.X_test) / (time.perf_counter() - start)
-        row["n_train"] = wrapped.n_train
-        row["n_train_available"] = len(task.X_train)
-        row["peak_memory_mb"] = memory.peak_mb
-        if not np.all(np.isfinite(scores)):
-            raise ValueError(f"{int((~np.isfinite(scores)).sum())} non-finite scores")
-        row["roc_auc"] = roc_auc_score(task.y_test, scores)
-        row["average_precision"] = average_precision_score(task.y_test, scores)
-        row["precision"], row["recall"], row["f1"] = precision_recall_f1_at_percentile(
-            task.y_test, scores, task.threshold_percentile
-        )
+            base["fit_seconds"] = time.perf_counter() - start
+        base["n_train"] = wrapped.n_train
     except Exception as error:  # a failing peer must not stop the run
-        row["error"] = f"{type(error).__name__}: {error}"
         traceback.print_exc()
-        scores = None
-    return row, scores
+        return [({**base, "error": f"{type(error).__name__}: {error}"}, None)]
+    results = []
+    for variant in list(wrapped.variants) or [None]:
+        row = {**base, "method": variant or method}
+        try:
+            with PeakMemory() as scoring_memory:
+                start = time.perf_counter()
+                scores = np.asarray(wrapped.anomaly_score(task.X_test, variant), dtype=float)
+                row["score_rows_per_second"] = len(task.X_test) / (time.perf_counter() - start)
+            row["peak_memory_mb"] = max(memory.peak_mb, scoring_memory.peak_mb)
+            if not np.all(np.isfinite(scores)):
+                raise ValueError(f"{int((~np.isfinite(scores)).sum())} non-finite scores")
+            row["roc_auc"] = roc_auc_score(task.y_test, scores)
+            row["average_precision"] = average_precision_score(task.y_test, scores)
+            row["precision"], row["recall"], row["f1"] = precision_recall_f1_at_percentile(
+                task.y_test, scores, task.threshold_percentile
+            )
+        except Exception as error:
+            traceback.print_exc()
+            row["error"], scores = f"{type(error).__name__}: {error}", None
+        results.append((row, scores))
+    return results
 
 
 def parse_args(argv):
@@ -158,7 +168,14 @@ def main(argv=None):
     rows, notes = [], {}
     for dataset in datasets:
         builder, profile_seeds = DATASETS[dataset]
-        tasks = builder(args.profile, data_dir)[: args.max_tasks]
+        try:
+            tasks = builder(args.profile, data_dir)[: args.max_tasks]
+        except OSError as error:
+            sys.exit(
+                f"Could not load {dataset} ({type(error).__name__}: {error}). Pass --data-dir "
+                "with the data files (see benchmarks/README.md) or connect to the internet "
+                "so that the loaders can download them."
+            )
         seeds = args.seeds or profile_seeds[args.profile]
         notes[dataset] = list(dict.fromkeys(n for task in tasks for n in task.notes))
         skipped = SKIPPED[args.profile]
@@ -172,17 +189,17 @@ def main(argv=None):
             for seed_index, seed in enumerate(seeds):
                 plotted = {}
                 for method in run_methods:
-                    row, scores = run_one(task, method, args.profile, seed, args.device)
-                    rows.append(row)
-                    elapsed = time.perf_counter() - started
-                    print(
-                        f"[{elapsed:7.1f}s] {dataset} {task.name} seed {seed} {method}: "
-                        f"AUC {row.get('roc_auc', np.nan):.3f} F1 {row.get('f1', np.nan):.3f} "
-                        f"fit {row.get('fit_seconds', 0):.1f}s",
-                        flush=True,
-                    )
-                    if scores is not None:
-                        plotted[method] = scores
+                    for row, scores in run_one(task, method, args.profile, seed, args.device):
+                        rows.append(row)
+                        elapsed = time.perf_counter() - started
+                        print(
+                            f"[{elapsed:7.1f}s] {dataset} {task.name} seed {seed} "
+                            f"{row['method']}: AUC {row.get('roc_auc', np.nan):.3f} "
+                            f"F1 {row.get('f1', np.nan):.3f} fit {row.get('fit_seconds', 0):.1f}s",
+                            flush=True,
+                        )
+                        if scores is not None:
+                            plotted[row["method"]] = scores
                     pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
                 if task_index == 0 and seed_index == 0 and plotted and not args.no_plots:
                     _report.plot_task(

@@ -1,5 +1,8 @@
 """GAN-based anomaly detectors as scikit-learn estimators, trained with skorch."""
 
+from ._alad import ALAD, ALADModel
+from ._bigan import BiGANModel
+from ._egbad import EGBAD, EGBADModel
 from ._ganomaly import GANomaly, GANomalyModel
 from ._net import AdversarialModel, ArrayBatchIterator, GANNet
 from .base import BaseGANDetector
@@ -8,12 +11,17 @@ from .exceptions import TrainingDivergedWarning
 __version__ = "0.1.0"
 
 __all__ = [
+    "EGBAD",
+    "ALAD",
     "GANomaly",
     "BaseGANDetector",
     "GANNet",
     "AdversarialModel",
     "ArrayBatchIterator",
     "GANomalyModel",
+    "BiGANModel",
+    "EGBADModel",
+    "ALADModel",
     "TrainingDivergedWarning",
     "__version__",
 ]

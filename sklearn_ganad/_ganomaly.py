@@ -217,6 +217,10 @@ class GANomaly(BaseGANDetector):
     perceptrons of ``hidden_layer_sizes`` (the decoder mirrored), with a
     latent size of 32 as in the KDDCUP99 models of EGBAD and ALAD.
 
+    With ``validation_fraction`` set, ``valid_loss`` is the generator's
+    objective on the held-out data (the latent distance alone can shrink by
+    shrinking the codes, so it is a poor stopping criterion).
+
     Unlike the authors' code, scoring runs with the networks in evaluation
     mode (batch normalisation uses its running statistics), so a sample's
     score does not depend on the other samples scored with it, and the
@@ -300,7 +304,7 @@ class GANomaly(BaseGANDetector):
         latent_dim = self.latent_dim_
         return GANomalyModel(
             encoder=make_encoder(spec, latent_dim),
-            decoder=make_decoder(spec, latent_dim, output_activation=self._output_activation),
+            decoder=make_decoder(spec, latent_dim, output_activation=self.output_activation_),
             latent_encoder=make_encoder(spec, latent_dim),
             discriminator=make_discriminator(spec),
             adversarial_weight=self.adversarial_weight,

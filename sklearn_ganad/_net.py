@@ -15,6 +15,7 @@ networks of a GAN travel together.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import warnings
@@ -263,6 +264,16 @@ class GANNet(NeuralNet):
         A placeholder: the losses belong to the model. It exists so that
         skorch's save/load machinery (``Checkpoint``, ``LoadInitState``)
         finds the ``criterion_`` it expects.
+    ema_decay : float in [0, 1) or None, default=None
+        Keep an exponential moving average of every network's weights,
+        updated after each batch, and use it for validation and, once
+        training ends, as the model's weights (the EGBAD and ALAD code test
+        with such averages). The averages are buffers of ``module_``, so
+        checkpoints hold them. The decay warms up as
+        ``min(ema_decay, (1 + t) / (10 + t))`` after ``t`` updates, as
+        TensorFlow's ``ExponentialMovingAverage`` with ``num_updates``, so
+        short runs are not stuck near the initial weights. Batch-norm
+        statistics are not averaged.
     **kwargs
         Any other :class:`skorch.NeuralNet` parameter. The defaults differ
         from skorch's where a GAN needs it: ``optimizer=torch.optim.Adam``,
@@ -280,9 +291,11 @@ class GANNet(NeuralNet):
         iterator_valid=ArrayBatchIterator,
         predict_nonlinearity=None,
         use_caching=False,
+        ema_decay=None,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
+        self.ema_decay = ema_decay
         super().__init__(
             module,
             criterion,
@@ -341,14 +354,7 @@ class GANNet(NeuralNet):
     def initialize_callbacks(self):
         """Initialise callbacks; make skorch's LRScheduler drive all optimizers."""
         super().initialize_callbacks()
-        adapted = []
-        for name, callback in self.callbacks_:
-            if type(callback) is LRScheduler:
-                replacement = _AllPlayersLRScheduler.__new__(_AllPlayersLRScheduler)
-                replacement.__dict__.update(callback.__dict__)
-                callback = replacement.initialize()
-            adapted.append((name, callback))
-        self.callbacks_ = adapted
+        self.callbacks_ = [(name, _drive_every_optimizer(cb)) for name, cb in self.callbacks_]
         return self
 
     # -- training ----------------------------------------------------------
@@ -424,11 +430,16 @@ class GANNet(NeuralNet):
                 self.history.record_batch(f"train_loss_{player}", value)
             for term, term_value in terms.items():
                 self.history.record_batch(f"train_{term}", term_value)
+        if self.ema_decay is not None:
+            _update_weight_average(model, self.ema_decay)
         if self._last_main_loss_ is None:
             # The main player has not stepped yet (it updates every few
-            # batches): report its current loss, without training it.
+            # batches): report its current loss, without training it (and in
+            # evaluation mode, so batch-norm statistics do not move).
+            self._set_training(False)
             with torch.no_grad():
                 self._last_main_loss_ = model.player_loss(main, x, cache)[0].detach()
+            self._set_training(True)
         return {"loss": self._last_main_loss_, "y_pred": None}
 
     def validation_step(self, batch, **fit_params):
@@ -451,14 +462,15 @@ class GANNet(NeuralNet):
         """
         self._set_training(False)
         Xi, _ = unpack_data(batch)
-        with torch.no_grad():
+        with torch.no_grad(), _averaged_weights(self.module_):
             loss = self.module_.validation_loss(to_tensor(Xi, device=self.device))
         return {"loss": loss, "y_pred": None}
 
     # -- divergence guard -------------------------------------------------
 
     def _state_is_finite(self) -> bool:
-        return all(bool(torch.isfinite(p).all()) for p in self.module_.parameters())
+        tensors = [*self.module_.parameters(), *self.module_.buffers()]
+        return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
 
     def _take_snapshot(self):
         self._finite_state_ = {
@@ -482,6 +494,8 @@ class GANNet(NeuralNet):
         self._last_main_loss_ = None
         self._idle_parameters_ = {}
         self._set_training(True)
+        if self.ema_decay is not None and not _has_weight_average(self.module_):
+            _attach_weight_average(self.module_)
         self._take_snapshot()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
@@ -495,6 +509,18 @@ class GANNet(NeuralNet):
         """Drop the snapshot, which is only needed while training."""
         for name in ("_finite_state_", "_last_main_loss_", "_idle_parameters_"):
             self.__dict__.pop(name, None)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train as skorch does; then, with ``ema_decay``, adopt the averaged weights.
+
+        The averages are copied in after every ``on_train_end`` callback, so
+        that ``EarlyStopping(load_best=True)`` first restores the best epoch
+        (its weights and their averages).
+        """
+        super().partial_fit(X, y, classes=classes, **fit_params)
+        if self.ema_decay is not None and _has_weight_average(self.module_):
+            _adopt_weight_average(self.module_)
+        return self
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """Run skorch's fit loop; on divergence restore a finite state and warn."""
@@ -522,11 +548,14 @@ class GANNet(NeuralNet):
     # -- scoring ------------------------------------------------------------
 
     def anomaly_scores(self, X: np.ndarray, chunk_size: int) -> np.ndarray:
-        """Score ``X`` in fixed-size chunks; the last chunk is padded.
+        """Score ``X`` chunk by chunk, so that memory stays flat as ``X`` grows.
 
-        Every chunk has the same shape, so a row's score does not depend on
-        how many rows are scored with it (float32 kernels round differently
-        for different batch sizes), and memory stays flat as ``X`` grows.
+        A row's score must not depend on the rows scored with it, but BLAS
+        kernels round a row differently depending on its position and on the
+        batch size. On the CPU the networks are therefore evaluated in float64
+        (on a copy; the differences shrink to about 1e-16); on accelerators
+        they stay in float32 for speed and every chunk is padded to
+        ``chunk_size`` rows, so that all rows go through kernels of one shape.
 
         Parameters
         ----------
@@ -540,6 +569,9 @@ class GANNet(NeuralNet):
         """
         self.check_is_fitted()
         self._set_training(False)
+        exact = torch.device(self.device).type == "cpu"
+        model = copy.deepcopy(self.module_).double().eval() if exact else self.module_
+        dtype = torch.float64 if exact else torch.float32
         # torch cannot share a read-only array (a memmap, say): copy it once.
         X = np.require(X, dtype=np.float32, requirements=["C", "W"])
         n_samples = X.shape[0]
@@ -547,14 +579,73 @@ class GANNet(NeuralNet):
         with torch.no_grad():
             for start in range(0, n_samples, chunk_size):
                 stop = min(start + chunk_size, n_samples)
-                chunk = torch.from_numpy(X[start:stop])
-                if stop - start < chunk_size:
+                chunk = torch.from_numpy(X[start:stop]).to(dtype)
+                if not exact and stop - start < chunk_size:
                     # Padding rows are scored and dropped; in evaluation mode
                     # they do not affect the other rows.
                     chunk = torch.cat([chunk, chunk.new_zeros(chunk_size - len(chunk), X.shape[1])])
-                chunk_scores = self.module_.anomaly_score(chunk.to(self.device))
+                chunk_scores = model.anomaly_score(chunk.to(self.device))
                 scores[start:stop] = chunk_scores[: stop - start].double().cpu().numpy()
         return scores
+
+
+_AVERAGE_PREFIX = "weight_average__"
+
+
+def _average_name(parameter_name: str) -> str:
+    return _AVERAGE_PREFIX + parameter_name.replace(".", "__")
+
+
+def _has_weight_average(model: nn.Module) -> bool:
+    return hasattr(model, _AVERAGE_PREFIX + "updates")
+
+
+def _attach_weight_average(model: nn.Module) -> None:
+    for name, param in model.named_parameters():
+        model.register_buffer(_average_name(name), param.detach().clone())
+    model.register_buffer(_AVERAGE_PREFIX + "updates", torch.zeros((), dtype=torch.long))
+
+
+def _weight_average_pairs(model: nn.Module):
+    params, averages = [], []
+    for name, param in model.named_parameters():
+        params.append(param)
+        averages.append(getattr(model, _average_name(name)))
+    return params, averages
+
+
+def _update_weight_average(model: nn.Module, decay: float) -> None:
+    updates = getattr(model, _AVERAGE_PREFIX + "updates")
+    t = int(updates)
+    weight = 1.0 - min(decay, (1.0 + t) / (10.0 + t))
+    params, averages = _weight_average_pairs(model)
+    with torch.no_grad():
+        torch._foreach_lerp_(averages, [p.detach() for p in params], weight)
+    updates += 1
+
+
+@contextlib.contextmanager
+def _averaged_weights(model: nn.Module):
+    """Use the averaged weights inside the block (no-op without averages)."""
+    if not _has_weight_average(model):
+        yield
+        return
+    params, averages = _weight_average_pairs(model)
+    saved = [p.detach().clone() for p in params]
+    _copy_into(params, averages)
+    try:
+        yield
+    finally:
+        _copy_into(params, saved)
+
+
+def _adopt_weight_average(model: nn.Module) -> None:
+    _copy_into(*_weight_average_pairs(model))
+
+
+def _copy_into(targets, sources) -> None:
+    with torch.no_grad():
+        torch._foreach_copy_(targets, sources)
 
 
 class _SchedulerGroup:
@@ -591,18 +682,32 @@ class _OptimizerView:
         self.optimizer_ = optimizer
 
 
-class _AllPlayersLRScheduler(LRScheduler):
-    """skorch's LRScheduler applied to every optimizer of a GANNet."""
+class _EveryOptimizer:
+    """Mixin for skorch's LRScheduler (or a subclass): one scheduler per optimizer."""
 
     def _get_scheduler(self, net, policy, **scheduler_kwargs):
-        schedulers = [
-            super(_AllPlayersLRScheduler, self)._get_scheduler(
-                _OptimizerView(net, getattr(net, name + "_")), policy, **dict(scheduler_kwargs)
-            )
-            for name in net._optimizers
-        ]
+        schedulers = []
+        for name in net._optimizers:
+            view = _OptimizerView(net, getattr(net, name + "_"))
+            schedulers.append(super()._get_scheduler(view, policy, **dict(scheduler_kwargs)))
         is_plateau = isinstance(policy, type) and issubclass(policy, ReduceLROnPlateau)
         return (_PlateauSchedulerGroup if is_plateau else _SchedulerGroup)(schedulers)
+
+
+def _drive_every_optimizer(callback):
+    """Return ``callback``, or for an LRScheduler a copy that drives every optimizer.
+
+    skorch's LRScheduler builds its scheduler on ``net.optimizer_`` alone, so
+    the other players would keep their learning rate. The copy's class adds
+    :class:`_EveryOptimizer` in front of the callback's own (subclasses too).
+    """
+    if not isinstance(callback, LRScheduler) or isinstance(callback, _EveryOptimizer):
+        return callback
+    cls = type(callback)
+    adapted_cls = type(f"EveryOptimizer{cls.__name__}", (_EveryOptimizer, cls), {})
+    adapted = adapted_cls.__new__(adapted_cls)
+    adapted.__dict__.update(callback.__dict__)
+    return adapted.initialize()
 
 
 def build_callbacks(callbacks, verbose: int) -> list:

@@ -63,8 +63,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     # The papers' latent sizes per input kind, used by latent_dim="auto".
     _auto_latent_dim = {"mlp": 32, "conv": 100}
-    # Rows per scoring chunk: fixed per model so scores do not depend on
-    # how many rows are scored together, small enough to keep memory flat.
+    # Rows per scoring chunk: small enough to keep memory flat as n grows,
+    # and fixed per model (see GANNet.anomaly_scores).
     _score_chunk_size = {"mlp": 4096, "conv": 256}
 
     @abstractmethod
@@ -107,6 +107,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     # -- input validation --------------------------------------------------
 
+    def __sklearn_is_fitted__(self):
+        # Fitted means trained: a fit that failed half-way leaves none of this.
+        return hasattr(self, "offset_") and hasattr(self, "net_")
+
     def _validate_X(self, X, *, reset):
         """Validate ``X`` and return it as a float32 2-D array.
 
@@ -127,13 +131,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                     f"(n, C, H, W); got an array of shape {X.shape}."
                 )
             image_shape = (1, *X.shape[1:]) if X.ndim == 3 else tuple(X.shape[1:])
-            expected = self._expected_image_shape(reset)
-            if expected is not None and tuple(expected) != image_shape:
-                raise ValueError(
-                    f"X holds images of shape {image_shape} (C, H, W), but "
-                    f"{'image_shape is' if reset else 'the detector was fitted on'} "
-                    f"{tuple(expected)}."
-                )
+            if reset:
+                self._check_images_match_image_shape(image_shape)
+            else:
+                self._check_images_match_fit(image_shape)
             X = X.reshape(X.shape[0], -1)
         X = validate_data(
             self, X, reset=reset, dtype=np.float32, ensure_min_samples=2 if reset else 1
@@ -145,15 +146,41 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             self.image_shape_ = image_shape
         return X
 
-    def _expected_image_shape(self, reset):
-        if not reset:
-            if self.image_shape_ is None:
-                raise ValueError(
-                    "The detector was fitted on tabular data (2-D X without image_shape); "
-                    "pass 2-D X with the same features, not images."
-                )
-            return self.image_shape_
-        return None if self.image_shape is None else check_image_shape(self.image_shape)
+    def _check_images_match_image_shape(self, image_shape):
+        if self.image_shape is not None and check_image_shape(self.image_shape) != image_shape:
+            raise ValueError(
+                f"X holds images of shape {image_shape} (C, H, W), but image_shape is "
+                f"{check_image_shape(self.image_shape)}."
+            )
+
+    def _check_images_match_fit(self, image_shape):
+        if self.image_shape_ is None:
+            raise ValueError(
+                "The detector was fitted on tabular data (2-D X without image_shape); "
+                "pass 2-D X with the same features, not images."
+            )
+        if self.image_shape_ != image_shape:
+            raise ValueError(
+                f"X holds images of shape {image_shape} (C, H, W), but the detector was "
+                f"fitted on {self.image_shape_}."
+            )
+
+    def _check_parameters(self):
+        """Checks of parameters the constraints cannot express; no data needed."""
+        betas = tuple(self.betas)
+        if len(betas) != 2 or not all(isinstance(b, Real) and 0 <= b < 1 for b in betas):
+            raise ValueError(f"betas must be two floats in [0, 1), got {self.betas!r}.")
+        check_widths("hidden_layer_sizes", self.hidden_layer_sizes)
+        check_widths("conv_channels", self.conv_channels)
+        if self.image_shape is not None:
+            check_image_shape(self.image_shape)
+        resolve_device(self.device)
+
+    def _forget_fit(self):
+        # A refit starts from nothing, so that a refit that fails leaves an
+        # unfitted detector rather than a mix of two fits.
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+            delattr(self, name)
 
     # -- fitting -------------------------------------------------------------
 
@@ -204,21 +231,20 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X):
         """Fit and return the training data's ``score_samples``."""
+        self._forget_fit()
+        self._check_parameters()
         X = self._validate_X(X, reset=True)
         if self.validation_fraction is not None and X.shape[0] * self.validation_fraction < 1:
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples "
                 "leaves no validation sample; use more data or validation_fraction=None."
             )
-        betas = tuple(self.betas)
-        if len(betas) != 2 or not all(isinstance(b, Real) and 0 <= b < 1 for b in betas):
-            raise ValueError(f"betas must be two floats in [0, 1), got {self.betas!r}.")
         spec = self._network_spec(X.shape[1])
         self.architecture_ = spec.kind
         self.latent_dim_ = (
             self._auto_latent_dim[spec.kind] if self.latent_dim == "auto" else int(self.latent_dim)
         )
-        self._output_activation = self._resolve_output_activation(X)
+        self.output_activation_ = self._resolve_output_activation(X)
         self.device_ = resolve_device(self.device)
         seed = draw_seed(self.random_state)
         with seeded(seed, self.device_):
@@ -227,7 +253,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
                 lr=self.lr,
-                optimizer__betas=betas,
+                optimizer__betas=tuple(self.betas),
                 train_split=make_train_split(self.validation_fraction, seed),
                 callbacks=build_callbacks(self.callbacks, self.verbose),
                 device=self.device_,
@@ -235,7 +261,14 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 **self._net_params(),
             )
             self.net_.fit(X)
-        scores = self._score_samples(X)
+        scores = -self._anomaly_score(X)
+        if not np.all(np.isfinite(scores)):
+            del self.net_
+            raise ValueError(
+                f"{int((~np.isfinite(scores)).sum())} training rows got a non-finite score "
+                "although training kept finite weights; the features probably span too many "
+                "orders of magnitude for float32 networks. Scale them (e.g. MinMaxScaler)."
+            )
         self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         return scores
 
@@ -291,12 +324,12 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         ``fit`` calls it to set ``offset_`` so that the data is not validated twice.
         """
         anomaly_score = self._anomaly_score(X)
-        if np.isnan(anomaly_score).any():
-            n_bad = int(np.isnan(anomaly_score).sum())
+        if not np.all(np.isfinite(anomaly_score)):
+            n_bad = int((~np.isfinite(anomaly_score)).sum())
             raise ValueError(
-                f"{n_bad} of {len(anomaly_score)} rows got a NaN score; their values are "
-                f"probably far outside the training range (max |x| = {np.abs(X).max():.3g}). "
-                "Scale the features as for training."
+                f"{n_bad} of {len(anomaly_score)} rows got a non-finite score; their values "
+                f"are probably far outside the training range (max |x| = "
+                f"{np.abs(X).max():.3g}). Scale the features as for training."
             )
         return -anomaly_score
 

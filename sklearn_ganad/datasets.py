@@ -264,6 +264,15 @@ def _local_or_download(path, default_path, url, md5, download_if_missing, what):
     return _download(url, default_path, md5)
 
 
+def _min_max_scale(X_train, X_test):
+    """Min-max scale both sets with a scaler fitted on the training set."""
+    scaler = MinMaxScaler().fit(X_train)
+    return (
+        scaler.transform(X_train).astype(np.float32),
+        scaler.transform(X_test).astype(np.float32),
+    )
+
+
 # -- KDDCUP99 -------------------------------------------------------------------------
 
 
@@ -277,9 +286,10 @@ def load_kddcup99(
     data_home=None,
     download_if_missing=True,
 ):
-    """KDD Cup 1999 (10%) with the EGBAD/ALAD protocol: ``normal.`` traffic is the anomaly.
+    """KDD Cup 1999 (10%) with the EGBAD/ALAD split: ``normal.`` traffic is the anomaly.
 
-    The protocol of the EGBAD and ALAD code (``data/kdd.py``):
+    The protocol of the EGBAD and ALAD code (``data/kdd.py``), with min-max
+    scaling on by default (``scale=False`` reproduces the code exactly):
 
     1. one-hot encode the symbolic columns (``one_hot="paper"``: protocol_type,
        service, flag, land, logged_in, is_host_login and is_guest_login, giving
@@ -356,9 +366,7 @@ def load_kddcup99(
     test = rng.permutation(np.concatenate([test_inliers, test_anomalies]))
     X_test = features.to_numpy()[test]
     if scale:
-        scaler = MinMaxScaler().fit(X_train)
-        X_train = scaler.transform(X_train).astype(np.float32)
-        X_test = scaler.transform(X_test).astype(np.float32)
+        X_train, X_test = _min_max_scale(X_train, X_test)
     return Bunch(
         X_train=X_train,
         X_test=X_test,
@@ -434,9 +442,7 @@ def load_odds(
     if drop_train_anomalies:
         X_train, y_train = X_train[y_train == 0], y_train[y_train == 0]
     if scale:
-        scaler = MinMaxScaler().fit(X_train)
-        X_train = scaler.transform(X_train).astype(np.float32)
-        X_test = scaler.transform(X_test).astype(np.float32)
+        X_train, X_test = _min_max_scale(X_train, X_test)
     return Bunch(
         X_train=X_train,
         y_train=y_train,

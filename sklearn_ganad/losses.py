@@ -61,6 +61,24 @@ def distance(a: torch.Tensor, b: torch.Tensor, metric: str) -> torch.Tensor:
     raise ValueError(f"Unknown distance {metric!r}; expected one of {DISTANCES}.")
 
 
+def norm(a: torch.Tensor, b: torch.Tensor, degree: int = 1) -> torch.Tensor:
+    """Per-sample L-``degree`` norm of ``a - b`` (a sum over features, not a mean).
+
+    The EGBAD and ALAD scores use norms (``tf.norm(..., ord=d)``); unlike the
+    mean-based distances above they grow with the number of features.
+
+    Parameters
+    ----------
+    a, b : torch.Tensor of shape (n, ...)
+    degree : int, default=1
+
+    Returns
+    -------
+    norm : torch.Tensor of shape (n,)
+    """
+    return torch.linalg.vector_norm((a - b).flatten(1), ord=degree, dim=1)
+
+
 def bce_with_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
     """Mean sigmoid cross-entropy of ``logits`` against a constant label.
 
@@ -78,3 +96,23 @@ def bce_with_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
     loss : torch.Tensor (scalar)
     """
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def bce_with_logits_per_sample(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """Sigmoid cross-entropy of each logit against a constant label, shape (n,).
+
+    Against "real" (1) it is softplus(-logit): the cross-entropy scores of
+    EGBAD and ALAD.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n,)
+    target : float
+
+    Returns
+    -------
+    loss : torch.Tensor of shape (n,)
+    """
+    return F.binary_cross_entropy_with_logits(
+        logits, torch.full_like(logits, target), reduction="none"
+    )

@@ -1,18 +1,26 @@
 """Small, fast constructor arguments for every detector of the package."""
 
-from sklearn_ganad import GANomaly
+from sklearn_ganad import ALAD, EGBAD, GANomaly
 
-# Tiny networks and two epochs: the common checks fit dozens of times.
+_BIGAN = dict(generator_layer_sizes=(8,), discriminator_layer_sizes=(8, 8), lr=1e-3)
+
+# Tiny networks and two epochs: the common checks fit dozens of times. On the
+# CPU, so that the determinism tests mean the same on a machine with a GPU.
 FAST_PARAMS = {
     GANomaly: dict(
-        max_epochs=2,
-        batch_size=16,
-        hidden_layer_sizes=(8,),
-        conv_channels=(4, 8),
-        latent_dim=2,
-        random_state=0,
+        max_epochs=2, batch_size=16, hidden_layer_sizes=(8,), conv_channels=(4, 8),
+        latent_dim=2, random_state=0, device="cpu",
     ),
-}
+    EGBAD: dict(
+        max_epochs=2, batch_size=16, hidden_layer_sizes=(8,), conv_channels=(4, 8),
+        latent_dim=2, random_state=0, **_BIGAN,
+    ),
+    ALAD: dict(
+        max_epochs=2, batch_size=16, hidden_layer_sizes=(8,), conv_channels=(4, 8),
+        latent_dim=2, random_state=0, cycle_layer_sizes=(8,), latent_cycle_layer_sizes=(4,),
+        **_BIGAN,
+    ),
+}  # fmt: skip
 
 ALL_DETECTORS = list(FAST_PARAMS)
 

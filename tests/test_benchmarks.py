@@ -11,11 +11,11 @@ from benchmarks.run import main
 
 def _rows():
     rows = []
-    for seed, auc in [(0, 0.90), (1, 0.94)]:
-        for task in ("digit 0", "digit 1"):
+    for seed, shift in [(0, -0.01), (1, 0.01)]:
+        for task, auc in (("digit 0", 0.99), ("digit 1", 0.80)):
             rows.append(dict(
                 dataset="digits", task=task, method="GANomaly", family="package", seed=seed,
-                roc_auc=auc, average_precision=0.5, precision=0.4, recall=0.4, f1=0.4,
+                roc_auc=auc + shift, average_precision=0.5, precision=0.4, recall=0.4, f1=0.4,
                 fit_seconds=1.0, score_rows_per_second=100.0, peak_memory_mb=5.0, error=None,
             ))  # fmt: skip
     return pd.DataFrame(rows)
@@ -25,8 +25,17 @@ def test_aggregate_averages_tasks_then_spreads_over_seeds():
     summary = _report.aggregate(_rows())
     assert len(summary) == 1
     row = summary.iloc[0]
-    assert row["roc_auc"] == pytest.approx(0.92) and row["roc_auc_std"] == pytest.approx(0.02)
-    assert row["n_seeds"] == 2
+    # per seed: mean over the two digits, 0.885 and 0.905
+    assert row["roc_auc"] == pytest.approx(0.895) and row["roc_auc_std"] == pytest.approx(0.01)
+    assert row["n_seeds"] == 2 and row["n_failed"] == 0
+
+
+def test_aggregate_counts_failed_runs():
+    rows = _rows()
+    rows.loc[1, ["roc_auc", "error"]] = [np.nan, "RuntimeError: boom"]
+    summary = _report.aggregate(rows)
+    assert summary.iloc[0]["n_failed"] == 1
+    assert "1 runs failed" in _report.dataset_table(summary, "digits")
 
 
 def test_compare_accepts_seed_noise_and_flags_real_differences():
@@ -37,23 +46,43 @@ def test_compare_accepts_seed_noise_and_flags_real_differences():
     shifted["f1"] += 0.1
     ok, report = _report.compare(shifted, reference)
     assert not ok and "| f1 | 0.1000 | 0.0200 | NO |" in report
+    # The seed noise is per task (0.01 here), not the spread between digits (0.19).
     noisy = reference.copy()
-    noisy["roc_auc"] += 0.05  # within 3 x the seed spread of 0.02
+    noisy["roc_auc"] += 0.03
     assert _report.compare(noisy, reference)[0]
+    noisy["roc_auc"] += 0.05
+    assert not _report.compare(noisy, reference)[0]
 
 
-def test_paper_figures_appear_next_to_their_peer():
-    rows = _rows().assign(dataset="kddcup99", task="kddcup99", method="OneClassSVM", family="peer")
+def test_compare_flags_new_failures_and_missing_runs():
+    reference = _rows()
+    failing = reference.copy()
+    failing.loc[0, ["roc_auc", "error"]] = [np.nan, "RuntimeError: boom"]
+    ok, report = _report.compare(failing, reference)
+    assert not ok and "failed now" in report
+    ok, report = _report.compare(reference[reference["seed"] == 0], reference)
+    assert not ok and "2 reference runs are missing" in report
+
+
+def test_paper_figures_appear_next_to_our_method():
+    rows = _rows().assign(dataset="kddcup99", task="kddcup99", method="IsolationForest",
+                          family="peer")  # fmt: skip
     table = _report.dataset_table(_report.aggregate(rows), "kddcup99")
-    assert "0.7954 (OC-SVM)" in table and "-0.395" in table
-    assert "*ALAD, as reported*" in table
+    assert "0.9320 (IsolationForest (defaults, reference run))" in table
+    assert "-0.532" in table  # F1 0.4 against 0.932
+    assert "*ALAD, as reported*" in table and "*OC-SVM, as reported*" in table
+    unscaled = _report.dataset_table(_report.aggregate(rows.assign(dataset="kddcup99-unscaled")),
+                                     "kddcup99-unscaled")  # fmt: skip
+    assert "reference run" not in unscaled  # that run used scaled features
 
 
 def test_budget_families_cover_every_data_set():
     from benchmarks._tasks import DATASETS
 
     for dataset in DATASETS:
-        assert family(dataset) in BUDGETS["quick"] and family(dataset) in BUDGETS["paper"]
+        for profile in ("quick", "paper"):
+            for method in BUDGETS[profile]:
+                assert family(dataset) in BUDGETS[profile][method]
 
 
 def test_runner_end_to_end_on_digits(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """The contract every detector of the package honours (the shared base)."""
 
+import copy
 import io
 import pickle
 
@@ -251,15 +252,30 @@ def test_bounded_output_warns_when_data_is_out_of_range(cls, small_images):
         make_fast(cls).fit(np.round((small_images + 1) * 8))
 
 
-def test_nan_scores_are_an_error_not_output(cls, fitted, small_table):
-    detector = fitted(cls, small_table)
-    huge = np.full((2, small_table.shape[1]), 3e38)
-    try:
-        scores = detector.score_samples(huge)
-    except ValueError as error:
-        assert "NaN score" in str(error)
-    else:
-        assert not np.isnan(scores).any()
+def test_non_finite_scores_are_an_error_not_output(cls, fitted, small_table):
+    detector = copy.deepcopy(fitted(cls, small_table))
+    with torch.no_grad():
+        next(detector.net_.module_.parameters()).fill_(float("inf"))
+    with pytest.raises(ValueError, match=r"rows got a non-finite score"):
+        detector.score_samples(small_table)
+
+
+def test_non_finite_training_scores_fail_fit_clearly(cls, small_table, monkeypatch):
+    detector = make_fast(cls)
+    monkeypatch.setattr(type(detector), "_anomaly_score", lambda self, X: np.full(len(X), np.inf))
+    with pytest.raises(ValueError, match="training rows got a non-finite score"):
+        detector.fit(small_table)
+    with pytest.raises(NotFittedError):
+        detector.predict(small_table)
+
+
+def test_a_failed_refit_leaves_an_unfitted_detector(cls, small_table):
+    detector = make_fast(cls).fit(small_table)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        detector.set_params(validation_fraction=0.001).fit(small_table)
+    assert not hasattr(detector, "net_") and not hasattr(detector, "offset_")
+    with pytest.raises(NotFittedError):
+        detector.score_samples(small_table)
 
 
 def test_models_can_be_saved_in_memory_with_torch(cls, fitted, small_table):

@@ -78,8 +78,6 @@ def test_breast_cancer_outliers():
 
 # -- files the tests write themselves ------------------------------------------------
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def _kdd_frame(n=200):
     rng = np.random.RandomState(0)

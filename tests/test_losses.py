@@ -34,3 +34,20 @@ def test_bce_with_logits_matches_the_formula():
     assert bce_with_logits(logits, 0.0).item() == pytest.approx(expected_fake)
     # Stays finite where a sigmoid followed by log would not.
     assert math.isfinite(bce_with_logits(torch.tensor([200.0]), 0.0).item())
+
+
+def test_norm_is_a_per_sample_lp_norm():
+    from sklearn_ganad.losses import norm
+
+    a = torch.tensor([[3.0, 4.0], [1.0, -1.0]])
+    b = torch.zeros(2, 2)
+    assert norm(a, b, 1).tolist() == [7.0, 2.0]
+    assert norm(a, b, 2).tolist() == pytest.approx([5.0, math.sqrt(2)])
+
+
+def test_per_sample_bce_is_softplus_against_real():
+    from sklearn_ganad.losses import bce_with_logits_per_sample
+
+    logits = torch.tensor([0.0, 2.0, -3.0])
+    expected = [math.log1p(math.exp(-v)) for v in (0.0, 2.0, -3.0)]
+    assert bce_with_logits_per_sample(logits, 1.0).tolist() == pytest.approx(expected)

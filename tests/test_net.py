@@ -202,23 +202,39 @@ def test_checkpoint_and_load_init_state_resume_all_players(small_table, tmp_path
     resumed = make_fast(GANomaly, max_epochs=2, callbacks=[cp, LoadInitState(cp)])
     resumed.fit(small_table)
     assert len(resumed.net_.history) == 5
-    assert first.net_.optimizer_discriminator_.state_dict()["state"]
+    # Both players' optimizers continued: 4 batches per epoch, 3 + 2 epochs.
+    for net, steps in ((first.net_, 12), (resumed.net_, 20)):
+        for optimizer in (net.optimizer_, net.optimizer_discriminator_):
+            assert {int(s["step"]) for s in optimizer.state_dict()["state"].values()} == {steps}
 
 
 def test_gradient_clipping_acts_on_each_players_gradients(small_table):
-    plain = make_fast(GANomaly, max_epochs=1, lr=1e-2).fit(small_table)
     clipped = make_fast(
-        GANomaly, max_epochs=1, lr=1e-2, callbacks=[GradientNormClipping(gradient_clip_value=1e-12)]
-    )
-    clipped.fit(small_table)
-    # With SGD-like tiny gradients Adam still moves, so compare second moments instead.
-    for net in (plain.net_, clipped.net_):
-        assert net.optimizer_discriminator_.state_dict()["state"]
-    exp_avg_sq = [
-        s["exp_avg_sq"].max().item()
-        for s in clipped.net_.optimizer_discriminator_.state_dict()["state"].values()
-    ]
-    assert max(exp_avg_sq) < 1e-20
+        GANomaly, max_epochs=1, callbacks=[GradientNormClipping(gradient_clip_value=1e-12)]
+    ).fit(small_table)
+    plain = make_fast(GANomaly, max_epochs=1).fit(small_table)
+    # Adam's second moments record the (clipped) squared gradients of every player.
+    for name in ("optimizer_", "optimizer_discriminator_"):
+        moments = [
+            s["exp_avg_sq"].max().item()
+            for s in getattr(clipped.net_, name).state_dict()["state"].values()
+        ]
+        unclipped = [
+            s["exp_avg_sq"].max().item()
+            for s in getattr(plain.net_, name).state_dict()["state"].values()
+        ]
+        assert max(moments) < 1e-20 < max(unclipped)
+
+
+def test_lr_scheduler_subclasses_drive_every_optimizer_too(small_table):
+    class HalvingScheduler(LRScheduler):
+        pass
+
+    callback = HalvingScheduler(policy=StepLR, step_size=1, gamma=0.5)
+    detector = make_fast(GANomaly, max_epochs=2, callbacks=[callback]).fit(small_table)
+    for optimizer in (detector.net_.optimizer_, detector.net_.optimizer_discriminator_):
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(2e-4 / 4)
+    assert type(callback) is HalvingScheduler  # the user's instance is untouched
 
 
 class _PoisonWeights(Callback):

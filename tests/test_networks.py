@@ -144,3 +144,13 @@ def test_reset_parameters_redraws_weights_and_running_statistics():
     reset_parameters_(discriminator, "conv")
     assert not torch.equal(before, next(discriminator.parameters()))
     assert torch.all(norm.running_mean == 0) and torch.all(norm.running_var == 1)
+
+
+def test_reset_parameters_resets_batch_norm_scales_of_perceptrons():
+    discriminator = make_discriminator(NetworkSpec("mlp", 10, hidden_layer_sizes=(8, 8)))
+    norm = next(m for m in discriminator.modules() if isinstance(m, nn.BatchNorm1d))
+    with torch.no_grad():
+        norm.weight.fill_(3.0)
+        norm.bias.fill_(2.0)
+    reset_parameters_(discriminator, "mlp")
+    assert torch.all(norm.weight == 1) and torch.all(norm.bias == 0)

@@ -12,6 +12,7 @@ feature matching.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from ._conv import (
     make_conv_trunk,
 )
 from ._init import init_dcgan_, init_xavier_
+from ._joint import JointDiscriminator, PairDiscriminator
 from ._layers import make_activation, maybe_spectral_norm
 from ._mlp import make_mlp
 from ._modules import Decoder, Encoder
@@ -33,9 +35,13 @@ __all__ = [
     "NetworkSpec",
     "Encoder",
     "Decoder",
+    "JointDiscriminator",
+    "PairDiscriminator",
     "make_encoder",
     "make_discriminator",
     "make_decoder",
+    "make_joint_discriminator",
+    "make_pair_discriminator",
     "make_mlp",
     "make_conv_trunk",
     "make_conv_head",
@@ -87,8 +93,9 @@ class NetworkSpec:
 def reset_parameters_(module: nn.Module, kind: str) -> nn.Module:
     """Re-draw a network's weights with its family's initialisation, in place.
 
-    Convolutional nets get DCGAN's N(0, 0.02), perceptrons Glorot-uniform;
-    batch-norm running statistics are reset too.
+    Convolutional nets get DCGAN's N(0, 0.02) (batch-norm scales
+    N(1, 0.02)), perceptrons Glorot-uniform (batch-norm scales 1); batch-norm
+    shifts and running statistics are reset too.
 
     Parameters
     ----------
@@ -99,10 +106,10 @@ def reset_parameters_(module: nn.Module, kind: str) -> nn.Module:
     -------
     module : torch.nn.Module
     """
-    (init_dcgan_ if kind == "conv" else init_xavier_)(module)
     for layer in module.modules():
         if isinstance(layer, nn.modules.batchnorm._BatchNorm):
-            layer.reset_running_stats()
+            layer.reset_parameters()  # scale 1, shift 0 and fresh running statistics
+    (init_dcgan_ if kind == "conv" else init_xavier_)(module)
     return module
 
 
@@ -234,3 +241,111 @@ def make_decoder(
             trunk, nn.Linear(width, spec.n_features), make_activation(output_activation)
         )
     return _init(Decoder(body), spec)
+
+
+def make_joint_discriminator(
+    spec: NetworkSpec,
+    latent_dim: int,
+    *,
+    layer_sizes: Sequence[int] = (128, 128),
+    negative_slope: float = 0.2,
+    x_dropout: float = 0.0,
+    z_dropout: float = 0.0,
+    joint_dropout: float = 0.0,
+    x_batch_norm: bool = False,
+    spectral_norm: bool = False,
+) -> JointDiscriminator:
+    """Build BiGAN's D(x, z), initialised.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        What x is; a convolutional x branch uses ``spec.conv_channels``.
+    latent_dim : int
+    layer_sizes : sequence of int, default=(128, 128)
+        All entries but the last are the hidden widths of both the x branch
+        (for tables) and the z branch; the last is the width of the joint
+        layer, whose output is the feature layer f(x, z). The EGBAD and ALAD
+        KDDCUP99 models use (128, 128); EGBAD's MNIST model (512, 1024).
+    negative_slope : float, default=0.2
+    x_dropout, z_dropout, joint_dropout : float, default=0.0
+        Dropout after each layer of the x branch, the z branch and the joint
+        trunk.
+    x_batch_norm : bool, default=False
+        Batch normalisation in the x branch (ALAD's KDDCUP99 D_xz has it;
+        convolutional branches always normalise all levels but the first).
+    spectral_norm : bool, default=False
+
+    Returns
+    -------
+    discriminator : JointDiscriminator
+    """
+    branch_sizes, joint_size = tuple(layer_sizes[:-1]), int(layer_sizes[-1])
+    if spec.kind == "conv":
+        trunk, feature_shape = make_conv_trunk(
+            spec.image_shape, spec.conv_channels, negative_slope=negative_slope,
+            dropout=x_dropout, spectral_norm=spectral_norm,
+        )  # fmt: skip
+        x_branch = nn.Sequential(nn.Unflatten(1, spec.image_shape), trunk, nn.Flatten())
+        x_width = math.prod(feature_shape)
+    else:
+        x_branch, x_width = make_mlp(
+            spec.n_features, branch_sizes, negative_slope=negative_slope, dropout=x_dropout,
+            batch_norm=x_batch_norm, spectral_norm=spectral_norm,
+        )  # fmt: skip
+    z_branch, z_width = make_mlp(
+        latent_dim, branch_sizes, negative_slope=negative_slope, dropout=z_dropout,
+        spectral_norm=spectral_norm,
+    )  # fmt: skip
+    joint, width = make_mlp(
+        x_width + z_width, (joint_size,), negative_slope=negative_slope, dropout=joint_dropout,
+        spectral_norm=spectral_norm,
+    )  # fmt: skip
+    head = maybe_spectral_norm(nn.Linear(width, 1), spectral_norm)
+    return _init(JointDiscriminator(x_branch, z_branch, joint, head), spec)
+
+
+def make_pair_discriminator(
+    spec: NetworkSpec | None,
+    n_features: int,
+    *,
+    layer_sizes: Sequence[int] = (128,),
+    negative_slope: float = 0.2,
+    dropout: float = 0.0,
+    spectral_norm: bool = False,
+) -> PairDiscriminator:
+    """Build ALAD's D_xx(x, x') (``spec`` given) or D_zz(z, z') (``spec=None``), initialised.
+
+    Parameters
+    ----------
+    spec : NetworkSpec or None
+        What x is, for a data pair; None for a pair of latent codes.
+    n_features : int
+        Size of one element of the pair (``spec.n_features`` or the latent size).
+    layer_sizes : sequence of int, default=(128,)
+        Hidden widths of a perceptron pair discriminator (ALAD's KDDCUP99
+        D_xx uses (128,), its D_zz (32,)). Convolutional ones use
+        ``spec.conv_channels`` on the two images stacked along the height.
+    negative_slope : float, default=0.2
+    dropout : float, default=0.0
+    spectral_norm : bool, default=False
+
+    Returns
+    -------
+    discriminator : PairDiscriminator
+    """
+    if spec is not None and spec.kind == "conv":
+        channels, height, width = spec.image_shape
+        pair_spec = NetworkSpec(
+            "conv", 2 * n_features, (channels, 2 * height, width),
+            conv_channels=spec.conv_channels,
+        )  # fmt: skip
+        image_shape = spec.image_shape
+    else:
+        pair_spec = NetworkSpec("mlp", 2 * n_features, hidden_layer_sizes=tuple(layer_sizes))
+        image_shape = None
+    encoder = make_encoder(
+        pair_spec, 1, negative_slope=negative_slope, dropout=dropout, batch_norm=False,
+        spectral_norm=spectral_norm, squeeze=True,
+    )  # fmt: skip
+    return PairDiscriminator(encoder, image_shape=image_shape)

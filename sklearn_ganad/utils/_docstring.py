@@ -35,9 +35,10 @@ default="auto"
     "betas": """betas : tuple of float, default=%(betas_default)s
         Adam's ``(beta1, beta2)``.""",
     "validation_fraction": """validation_fraction : float in (0, 1) or None, default=None
-        Share of the training data held out; its mean anomaly score is
-        recorded per epoch as ``valid_loss``, a label-free quantity for
-        ``EarlyStopping`` or ``Checkpoint`` to monitor. ``None`` trains on all.""",
+        Share of the training data held out. The model's validation loss on it
+        (see Notes) is recorded per epoch as ``valid_loss``, a label-free
+        quantity for ``EarlyStopping`` or ``Checkpoint`` to monitor. ``None``
+        trains on all the data.""",
     "device": """device : str, default="auto"
         Where to train and score: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"`` or ``"cuda:<i>"``.""",
@@ -67,6 +68,8 @@ _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
         The network family used.
     latent_dim_ : int
         The latent size used.
+    output_activation_ : str
+        The generator's output activation used.
     device_ : str
         The device the model was trained on.
     n_features_in_ : int

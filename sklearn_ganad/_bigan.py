@@ -1,0 +1,143 @@
+"""The BiGAN core shared by EGBAD and ALAD.
+
+A BiGAN (Donahue et al., 2017) trains a generator G (z -> x) and an encoder
+E (x -> z) against a discriminator D(x, z) that tells real pairs (x, E(x))
+from generated ones (G(z), z); at the optimum E inverts G, so no latent search
+is needed at test time. EGBAD scores with this model as it is; ALAD adds two
+cycle-consistency discriminators.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import torch
+from sklearn.utils._param_validation import Interval
+
+from ._net import AdversarialModel
+from .base import BaseGANDetector
+from .losses import bce_with_logits
+from .networks import NetworkSpec, make_decoder, make_encoder, make_joint_discriminator
+from .utils._validation import check_widths
+
+__all__ = ["BiGANModel"]
+
+
+class BiGANModel(AdversarialModel):
+    """BiGAN's networks and objective, the base of EGBAD's and ALAD's models.
+
+    Players, each with its own optimizer: the discriminator player (D_xz,
+    plus ALAD's cycle discriminators) steps first on each batch, then the
+    generator player (G and E together). The losses are sigmoid
+    cross-entropies on logits, with flipped labels for G and E as in the
+    authors' code:
+
+    * discriminator: ``BCE(D(x, E(x)), 1) + BCE(D(G(z), z), 0)``;
+    * generator player: ``BCE(D(G(z), z), 1) + BCE(D(x, E(x)), 0)``. G only
+      appears in the first term and E in the second, so one backward pass
+      gives each network the gradient of its own loss.
+
+    ``z`` is drawn from N(0, I) for every step.
+
+    Parameters
+    ----------
+    encoder, generator : torch.nn.Module
+        E (x -> z) and G (z -> x).
+    discriminator : JointDiscriminator
+        D(x, z).
+    latent_dim : int
+    """
+
+    main_player = "generator"
+    loss_terms = ("loss_generator_xz", "loss_encoder_xz")
+
+    def __init__(self, encoder, generator, discriminator, *, latent_dim):
+        super().__init__()
+        self.encoder = encoder
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+
+    @property
+    def player_networks(self):
+        """D_xz for the discriminator player; G and E for the generator player."""
+        return {
+            "discriminator": self.discriminator_networks,
+            "generator": ("generator", "encoder"),
+        }
+
+    #: Networks of the discriminator player (ALAD adds its cycle discriminators).
+    discriminator_networks = ("discriminator",)
+
+    def sample_latent(self, x: torch.Tensor) -> torch.Tensor:
+        """Draw one latent code per row of ``x`` from N(0, I)."""
+        return torch.randn(len(x), self.latent_dim, device=x.device, dtype=x.dtype)
+
+    def reconstruct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(E(x), G(E(x)))``."""
+        code = self.encoder(x)
+        return code, self.generator(code)
+
+    def discriminator_loss(self, x, z):
+        """Return the discriminators' loss and its named terms."""
+        with torch.no_grad():
+            code, generated = self.encoder(x), self.generator(z)
+        loss = bce_with_logits(self.discriminator(x, code), 1.0) + bce_with_logits(
+            self.discriminator(generated, z), 0.0
+        )
+        return loss, {}
+
+    def generator_loss(self, x, z):
+        """Return the generator player's loss and its named terms."""
+        loss_generator = bce_with_logits(self.discriminator(self.generator(z), z), 1.0)
+        loss_encoder = bce_with_logits(self.discriminator(x, self.encoder(x)), 0.0)
+        terms = {"loss_generator_xz": loss_generator, "loss_encoder_xz": loss_encoder}
+        return loss_generator + loss_encoder, terms
+
+    def player_loss(self, player, x, cache):
+        """Dispatch to :meth:`discriminator_loss` or :meth:`generator_loss`."""
+        z = self.sample_latent(x)
+        if player == "discriminator":
+            return self.discriminator_loss(x, z)
+        return self.generator_loss(x, z)
+
+
+class _BiGANDetector(BaseGANDetector):
+    """Estimator base of EGBAD and ALAD: their shared parameters and networks."""
+
+    _parameter_constraints: dict = {
+        **BaseGANDetector._parameter_constraints,
+        "generator_layer_sizes": [tuple, list],
+        "discriminator_layer_sizes": [tuple, list],
+        "discriminator_dropout": [Interval(Real, 0, 1, closed="left")],
+        "negative_slope": [Interval(Real, 0, None, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
+        "norm_degree": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _net_params(self):
+        return {"ema_decay": self.ema_decay}
+
+    def _bigan_networks(self, spec: NetworkSpec, *, spectral_norm=False, joint_options=None):
+        """Build E, G and D_xz for ``spec`` with the estimator's widths."""
+        latent_dim = self.latent_dim_
+        generator_sizes = check_widths("generator_layer_sizes", self.generator_layer_sizes)
+        discriminator_sizes = check_widths(
+            "discriminator_layer_sizes", self.discriminator_layer_sizes
+        )
+        if not discriminator_sizes:
+            raise ValueError("discriminator_layer_sizes needs at least the joint layer's width.")
+        encoder = make_encoder(
+            spec, latent_dim, negative_slope=self.negative_slope,
+            batch_norm=spec.kind == "conv", spectral_norm=spectral_norm,
+        )  # fmt: skip
+        generator = make_decoder(
+            spec, latent_dim, output_activation=self.output_activation_,
+            batch_norm=spec.kind == "conv", hidden_layer_sizes=generator_sizes,
+        )  # fmt: skip
+        discriminator = make_joint_discriminator(
+            spec, latent_dim, layer_sizes=discriminator_sizes,
+            negative_slope=self.negative_slope, spectral_norm=spectral_norm,
+            **(joint_options or {}),
+        )  # fmt: skip
+        return encoder, generator, discriminator
