@@ -62,32 +62,29 @@ class ALADModel(BiGANModel):
         """D_xz, D_xx and (when present) D_zz share the discriminator player."""
         return ("discriminator", "cycle_x") + (("cycle_z",) if self.cycle_z is not None else ())
 
-    def discriminator_loss(self, x, z):
+    def discriminator_terms(self, x, z, code, generated):
         """BiGAN's discriminator loss plus D_xx's and D_zz's."""
-        loss, terms = super().discriminator_loss(x, z)
+        loss, terms = super().discriminator_terms(x, z, code, generated)
         with torch.no_grad():
-            reconstruction = self.generator(self.encoder(x))
+            reconstruction = self.generator(code)
+            cycled = self.encoder(generated) if self.cycle_z is not None else None
         loss = loss + bce_with_logits(self.cycle_x(x, x), 1.0)
         loss = loss + bce_with_logits(self.cycle_x(x, reconstruction), 0.0)
         if self.cycle_z is not None:
-            with torch.no_grad():
-                cycled = self.encoder(self.generator(z))
             loss = loss + bce_with_logits(self.cycle_z(z, z), 1.0)
             loss = loss + bce_with_logits(self.cycle_z(z, cycled), 0.0)
         return loss, terms
 
-    def generator_loss(self, x, z):
+    def generator_terms(self, x, z, code, generated):
         """BiGAN's generator-player loss plus the cycle terms, labels flipped."""
-        loss, terms = super().generator_loss(x, z)
-        reconstruction = self.generator(self.encoder(x))
+        loss, terms = super().generator_terms(x, z, code, generated)
         terms["loss_cycle_x"] = bce_with_logits(self.cycle_x(x, x), 0.0) + bce_with_logits(
-            self.cycle_x(x, reconstruction), 1.0
+            self.cycle_x(x, self.generator(code)), 1.0
         )
         loss = loss + terms["loss_cycle_x"]
         if self.cycle_z is not None:
-            cycled = self.encoder(self.generator(z))
             terms["loss_cycle_z"] = bce_with_logits(self.cycle_z(z, z), 0.0) + bce_with_logits(
-                self.cycle_z(z, cycled), 1.0
+                self.cycle_z(z, self.encoder(generated)), 1.0
             )
             loss = loss + terms["loss_cycle_z"]
         else:

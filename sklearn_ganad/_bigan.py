@@ -82,15 +82,23 @@ class BiGANModel(AdversarialModel):
         """Return the discriminators' loss and its named terms."""
         with torch.no_grad():
             code, generated = self.encoder(x), self.generator(z)
+        return self.discriminator_terms(x, z, code, generated)
+
+    def generator_loss(self, x, z):
+        """Return the generator player's loss and its named terms."""
+        return self.generator_terms(x, z, self.encoder(x), self.generator(z))
+
+    def discriminator_terms(self, x, z, code, generated):
+        """Discriminator loss from E(x) and G(z), computed once per step."""
         loss = bce_with_logits(self.discriminator(x, code), 1.0) + bce_with_logits(
             self.discriminator(generated, z), 0.0
         )
         return loss, {}
 
-    def generator_loss(self, x, z):
-        """Return the generator player's loss and its named terms."""
-        loss_generator = bce_with_logits(self.discriminator(self.generator(z), z), 1.0)
-        loss_encoder = bce_with_logits(self.discriminator(x, self.encoder(x)), 0.0)
+    def generator_terms(self, x, z, code, generated):
+        """Generator-player loss from E(x) and G(z), computed once per step."""
+        loss_generator = bce_with_logits(self.discriminator(generated, z), 1.0)
+        loss_encoder = bce_with_logits(self.discriminator(x, code), 0.0)
         terms = {"loss_generator_xz": loss_generator, "loss_encoder_xz": loss_encoder}
         return loss_generator + loss_encoder, terms
 

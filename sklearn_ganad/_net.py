@@ -547,20 +547,23 @@ class GANNet(NeuralNet):
 
     # -- scoring ------------------------------------------------------------
 
-    def anomaly_scores(self, X: np.ndarray, chunk_size: int) -> np.ndarray:
+    def anomaly_scores(self, X: np.ndarray, chunk_size: int, exact: bool = True) -> np.ndarray:
         """Score ``X`` chunk by chunk, so that memory stays flat as ``X`` grows.
 
-        A row's score must not depend on the rows scored with it, but BLAS
+        A row's score should not depend on the rows scored with it, but BLAS
         kernels round a row differently depending on its position and on the
-        batch size. On the CPU the networks are therefore evaluated in float64
-        (on a copy; the differences shrink to about 1e-16); on accelerators
-        they stay in float32 for speed and every chunk is padded to
-        ``chunk_size`` rows, so that all rows go through kernels of one shape.
+        batch size. With ``exact`` (on the CPU) the networks are evaluated in
+        float64, on a copy, which shrinks those differences to about 1e-16.
+        Otherwise they stay in float32 for speed, and every chunk is padded to
+        ``chunk_size`` rows so that all rows go through kernels of one shape;
+        differences then stay at float32 rounding (about 1e-7 relative).
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features), float32
         chunk_size : int
+        exact : bool, default=True
+            Score in float64; ignored (float32) off the CPU.
 
         Returns
         -------
@@ -569,7 +572,7 @@ class GANNet(NeuralNet):
         """
         self.check_is_fitted()
         self._set_training(False)
-        exact = torch.device(self.device).type == "cpu"
+        exact = exact and torch.device(self.device).type == "cpu"
         model = copy.deepcopy(self.module_).double().eval() if exact else self.module_
         dtype = torch.float64 if exact else torch.float32
         # torch cannot share a read-only array (a memmap, say): copy it once.

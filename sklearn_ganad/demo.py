@@ -25,7 +25,7 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import GANomaly
+from . import ALAD, EGBAD, GANomaly
 from .datasets import load_breast_cancer_outliers, load_digits_one_class
 
 __all__ = ["run_demo", "main"]
@@ -38,16 +38,26 @@ def _detectors(kind: str, seed: int, epochs_scale: float) -> dict[str, Callable]
         return max(1, int(round(n * epochs_scale)))
 
     if kind == "images":
+        # 2-D rows with image_shape: the convolutional networks, as for images.
+        images = dict(image_shape=(1, 8, 8), batch_size=32, random_state=seed)
         package = {
-            "GANomaly": lambda: GANomaly(
-                image_shape=(1, 8, 8), max_epochs=epochs(40), batch_size=32, random_state=seed
-            ),
+            "GANomaly": lambda: GANomaly(max_epochs=epochs(40), **images),
+            "EGBAD": lambda: EGBAD(max_epochs=epochs(40), lr=2e-4, **images),
+            "ALAD": lambda: ALAD(max_epochs=epochs(20), lr=2e-4, **images),
         }
     else:
+        # The BiGANs' papers use lr 1e-5 for hundreds of thousands of steps;
+        # a few hundred rows need a larger rate.
+        table = dict(batch_size=32, random_state=seed)
         package = {
             "GANomaly": lambda: make_pipeline(
-                StandardScaler(),
-                GANomaly(max_epochs=epochs(100), batch_size=32, random_state=seed),
+                StandardScaler(), GANomaly(max_epochs=epochs(100), **table)
+            ),
+            "EGBAD": lambda: make_pipeline(
+                StandardScaler(), EGBAD(max_epochs=epochs(100), lr=1e-3, **table)
+            ),
+            "ALAD": lambda: make_pipeline(
+                StandardScaler(), ALAD(max_epochs=epochs(100), lr=1e-3, **table)
             ),
         }
     baselines = {
