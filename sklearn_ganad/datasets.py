@@ -129,12 +129,21 @@ def one_class_split(X, is_anomaly, *, train_fraction=0.8, random_state=0):
     )
 
 
-def _one_class_labels(labels, digit, protocol):
+def _digit_one_class(
+    pixels, labels, image_shape, digit, protocol, as_images, train_fraction, random_state
+):
+    """One-class split of digit images whose pixels are already scaled to [-1, 1]."""
     if protocol not in ("one-normal", "one-anomalous"):
         raise ValueError(f"protocol must be 'one-normal' or 'one-anomalous', got {protocol!r}.")
     if digit not in range(10):
         raise ValueError(f"digit must be an integer in [0, 9], got {digit!r}.")
-    return labels != digit if protocol == "one-normal" else labels == digit
+    is_anomaly = labels != digit if protocol == "one-normal" else labels == digit
+    X = np.asarray(pixels, dtype=np.float32).reshape(len(labels), *image_shape)
+    if not as_images:
+        X = X.reshape(len(X), -1)
+    data = one_class_split(X, is_anomaly, train_fraction=train_fraction, random_state=random_state)
+    data.image_shape = image_shape
+    return data
 
 
 # -- embedded data sets -------------------------------------------------------------
@@ -169,14 +178,11 @@ def load_digits_one_class(
         and ``threshold_percentile``.
     """
     digits = load_digits()
-    is_anomaly = _one_class_labels(digits.target, digit, protocol)
     # Pixel values are 0..16; the convolutional generators end in tanh.
-    X = (digits.data / 8.0 - 1.0).astype(np.float32)
-    if as_images:
-        X = X.reshape(-1, 1, 8, 8)
-    data = one_class_split(X, is_anomaly, train_fraction=train_fraction, random_state=random_state)
-    data.image_shape = (1, 8, 8)
-    return data
+    return _digit_one_class(
+        digits.data / 8.0 - 1.0, digits.target, (1, 8, 8), digit, protocol, as_images,
+        train_fraction, random_state,
+    )  # fmt: skip
 
 
 def load_breast_cancer_outliers(*, train_fraction=0.8, random_state=0):
@@ -557,10 +563,8 @@ def load_mnist_one_class(
         and ``threshold_percentile``.
     """
     images, labels = load_mnist(directory, subset=subset, download_if_missing=download_if_missing)
-    is_anomaly = _one_class_labels(labels, digit, protocol)
-    X = (images.astype(np.float32) / 127.5 - 1.0).reshape(len(images), 1, 28, 28)
-    if not as_images:
-        X = X.reshape(len(X), -1)
-    data = one_class_split(X, is_anomaly, train_fraction=train_fraction, random_state=random_state)
-    data.image_shape = (1, 28, 28)
-    return data
+    return _digit_one_class(
+        images.astype(np.float32) / 127.5 - 1.0, labels, (1, 28, 28), digit, protocol, as_images,
+        train_fraction,
+        random_state,
+    )  # fmt: skip
