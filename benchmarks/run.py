@@ -8,8 +8,8 @@ curves and score histograms of the first task and seed of each data set).
 
 Profiles:
 
-* ``quick``: CPU-sized (KDDCUP99 subsampled, short training), about 15 minutes
-  on two cores for everything;
+* ``quick``: CPU-sized (KDDCUP99 subsampled, short training), about 40 minutes
+  on two cores for everything (the seven GAN detectors and five peers);
 * ``paper``: the papers' data sizes and budgets, meant for a GPU.
 
 Examples::
@@ -17,6 +17,7 @@ Examples::
     python -m benchmarks --profile quick
     python -m benchmarks --profile quick --datasets digits arrhythmia --methods GANomaly
     python -m benchmarks --profile quick --compare benchmarks/results/quick/results.csv
+    python -m benchmarks --profile quick --methods AnoGAN FAnoGAN --update  # add methods
     python -m benchmarks --profile paper --device cuda --out benchmarks/results/paper
 """
 
@@ -147,6 +148,9 @@ def parse_args(argv):
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: benchmarks/results/<profile>)")  # fmt: skip
     parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--update", action="store_true",
+                        help="add to the output folder's results: keep its rows of the methods "
+                        "and data sets not run now, replace the others")  # fmt: skip
     parser.add_argument("--compare", type=Path, default=None,
                         help="a results.csv to compare this run with (exit 1 if they differ "
                         "by more than seed noise)")  # fmt: skip
@@ -164,6 +168,7 @@ def main(argv=None):
     out = args.out or REPO / "benchmarks" / "results" / args.profile
     (out / "figures").mkdir(parents=True, exist_ok=True)
 
+    previous = _previous_run(out, datasets, methods) if args.update else None
     started = time.perf_counter()
     rows, notes = [], {}
     for dataset in datasets:
@@ -210,17 +215,25 @@ def main(argv=None):
     for dataset, caps in _train_cap_notes(rows).items():
         notes.setdefault(dataset, []).extend(caps)
 
+    elapsed_minutes = (time.perf_counter() - started) / 60
+    command = "python -m benchmarks " + " ".join(argv)
+    if previous is not None:
+        rows = previous["rows"] + rows
+        for dataset, dataset_notes in previous["notes"].items():
+            notes[dataset] = list(dict.fromkeys(dataset_notes + notes.get(dataset, [])))
+        command = f"{previous['metadata']['command']}; then {command}"
+        elapsed_minutes += previous["metadata"]["total_minutes"]
     frame = pd.DataFrame(rows)
     metadata = dict(
         profile=args.profile,
-        command="python -m benchmarks " + " ".join(argv),
+        command=command,
         machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
         f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'}",
         torch=torch.__version__,
         sklearn=sklearn.__version__,
         pyod=_pyod_version(),
         device=args.device,
-        total_minutes=(time.perf_counter() - started) / 60,
+        total_minutes=elapsed_minutes,
         date=time.strftime("%Y-%m-%d"),
     )
     frame.to_csv(out / "results.csv", index=False)
@@ -235,6 +248,25 @@ def main(argv=None):
         print(f"\nComparison with {args.compare}:\n{comparison}")
         if not ok:
             sys.exit(1)
+
+
+def _base_method(row_name):
+    """The runner's method of a results row (``EGBAD-fm`` -> ``EGBAD``)."""
+    return row_name if row_name in METHODS else row_name.rsplit("-", 1)[0]
+
+
+def _previous_run(out, datasets, methods):
+    """The rows and notes of ``out``'s results that this run does not replace."""
+    path = out / "results.json"
+    if not path.is_file():
+        sys.exit(f"--update needs an earlier run in {out} (no results.json there).")
+    with open(path) as handle:
+        previous = json.load(handle)
+    previous["rows"] = [
+        row for row in previous["rows"]
+        if row["dataset"] not in datasets or _base_method(row["method"]) not in methods
+    ]  # fmt: skip
+    return previous
 
 
 def _train_cap_notes(rows):

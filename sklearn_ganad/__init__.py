@@ -1,8 +1,10 @@
 """GAN-based anomaly detectors as scikit-learn estimators, trained with skorch."""
 
 from ._alad import ALAD, ALADModel
+from ._anogan import AnoGAN, AnoGANModel
 from ._bigan import BiGANModel
 from ._egbad import EGBAD, EGBADModel
+from ._fanogan import FAnoGAN, FAnoGANModel
 from ._ganomaly import GANomaly, GANomalyModel
 from ._net import AdversarialModel, ArrayBatchIterator, GANNet
 from .base import BaseGANDetector
@@ -11,6 +13,8 @@ from .exceptions import TrainingDivergedWarning
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnoGAN",
+    "FAnoGAN",
     "EGBAD",
     "ALAD",
     "GANomaly",
@@ -22,6 +26,8 @@ __all__ = [
     "BiGANModel",
     "EGBADModel",
     "ALADModel",
+    "AnoGANModel",
+    "FAnoGANModel",
     "TrainingDivergedWarning",
     "__version__",
 ]

@@ -69,10 +69,6 @@ class BiGANModel(AdversarialModel):
     #: Networks of the discriminator player (ALAD adds its cycle discriminators).
     discriminator_networks = ("discriminator",)
 
-    def sample_latent(self, x: torch.Tensor) -> torch.Tensor:
-        """Draw one latent code per row of ``x`` from N(0, I)."""
-        return torch.randn(len(x), self.latent_dim, device=x.device, dtype=x.dtype)
-
     def reconstruct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(E(x), G(E(x)))``."""
         code = self.encoder(x)

@@ -31,6 +31,7 @@ from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .exceptions import TrainingDivergedWarning
+from .utils._torch import frozen
 
 __all__ = ["AdversarialModel", "GANNet", "ArrayBatchIterator", "ModelLosses"]
 
@@ -62,6 +63,29 @@ class AdversarialModel(nn.Module):
     def players(self) -> tuple:
         """The players, in the order they are updated on each batch."""
         return tuple(self.player_networks)
+
+    @property
+    def active_players(self) -> tuple:
+        """The players trained in the current stage (all of them by default).
+
+        Two-stage methods (f-AnoGAN trains an encoder after its GAN) narrow
+        this; every player keeps its optimizer throughout.
+        """
+        return self.players
+
+    def sample_latent(self, x: torch.Tensor) -> torch.Tensor:
+        """Draw one latent code per row of ``x`` from the prior N(0, I).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, ...)
+            Sets the number of codes, their device and dtype.
+
+        Returns
+        -------
+        z : torch.Tensor of shape (n, latent_dim)
+        """
+        return torch.randn(len(x), self.latent_dim, device=x.device, dtype=x.dtype)
 
     def player_parameters(self, player: str) -> Iterator[tuple[str, nn.Parameter]]:
         """Yield ``(name, parameter)`` for every parameter ``player`` trains.
@@ -371,10 +395,7 @@ class GANNet(NeuralNet):
     def _player_step(self, player, x, cache, batch):
         model = self.module_
         optimizer = getattr(self, self.optimizer_name(player) + "_")
-        frozen = [p for p in self._idle_parameters(player) if p.requires_grad]
-        for param in frozen:
-            param.requires_grad_(False)
-        try:
+        with frozen(self._idle_parameters(player)):
             optimizer.zero_grad(set_to_none=True)
             loss, terms = model.player_loss(player, x, cache)
             values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())]).tolist()
@@ -388,9 +409,6 @@ class GANNet(NeuralNet):
                 training=True,
             )
             optimizer.step()
-        finally:
-            for param in frozen:
-                param.requires_grad_(True)
         model.after_player_step(player, values[0], self)
         return loss.detach(), dict(zip(terms, values[1:], strict=True)), values[0]
 
@@ -419,7 +437,8 @@ class GANNet(NeuralNet):
         main = model.main_player
         batch_index = len(self.history[-1]["batches"]) - 1
         cache: dict = {}
-        for player in model.players:
+        active = model.active_players
+        for player in active:
             every = model.update_every(player)
             if (batch_index + 1) % every and every > 1:
                 continue
@@ -432,6 +451,10 @@ class GANNet(NeuralNet):
                 self.history.record_batch(f"train_{term}", term_value)
         if self.ema_decay is not None:
             _update_weight_average(model, self.ema_decay)
+        if main not in active:
+            # A stage that does not train the main player: train_loss is the
+            # loss of the last player that stepped.
+            return {"loss": loss, "y_pred": None}
         if self._last_main_loss_ is None:
             # The main player has not stepped yet (it updates every few
             # batches): report its current loss, without training it (and in

@@ -229,6 +229,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """Extra skorch parameters of the method's net (optimizer options, etc.)."""
         return {}
 
+    def _train(self, X):
+        """Train ``net_`` on validated ``X`` (methods with stages override it)."""
+        self.net_.fit(X)
+
     @abstractmethod
     def _build_model(self, spec: NetworkSpec):
         """Return the method's :class:`~sklearn_ganad.AdversarialModel` for ``spec``."""
@@ -265,7 +269,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 verbose=int(self.verbose),
                 **self._net_params(),
             )
-            self.net_.fit(X)
+            self._train(X)
         scores = -self._anomaly_score(X)
         if not np.all(np.isfinite(scores)):
             del self.net_

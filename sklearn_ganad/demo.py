@@ -25,7 +25,7 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import ALAD, EGBAD, GANomaly
+from . import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
 from .datasets import load_breast_cancer_outliers, load_digits_one_class
 
 __all__ = ["run_demo", "main"]
@@ -44,6 +44,14 @@ def _detectors(kind: str, seed: int, epochs_scale: float) -> dict[str, Callable]
             "GANomaly": lambda: GANomaly(max_epochs=epochs(40), **images),
             "EGBAD": lambda: EGBAD(max_epochs=epochs(40), lr=2e-4, **images),
             "ALAD": lambda: ALAD(max_epochs=epochs(20), lr=2e-4, **images),
+            "AnoGAN": lambda: AnoGAN(max_epochs=epochs(20), lr=2e-4, n_search_iter=100, **images),
+            "f-AnoGAN": lambda: FAnoGAN(
+                max_epochs=epochs(40),
+                encoder_epochs=epochs(40),
+                lr=5e-4,
+                encoder_lr=5e-4,
+                **images,
+            ),
         }
     else:
         # The BiGANs' papers use lr 1e-5 for hundreds of thousands of steps;
@@ -58,6 +66,20 @@ def _detectors(kind: str, seed: int, epochs_scale: float) -> dict[str, Callable]
             ),
             "ALAD": lambda: make_pipeline(
                 StandardScaler(), ALAD(max_epochs=epochs(100), lr=1e-3, **table)
+            ),
+            "AnoGAN": lambda: make_pipeline(
+                StandardScaler(),
+                AnoGAN(max_epochs=epochs(100), lr=1e-3, n_search_iter=100, **table),
+            ),
+            "f-AnoGAN": lambda: make_pipeline(
+                StandardScaler(),
+                FAnoGAN(
+                    max_epochs=epochs(100),
+                    encoder_epochs=epochs(100),
+                    lr=5e-4,
+                    encoder_lr=5e-4,
+                    **table,
+                ),
             ),
         }
     baselines = {

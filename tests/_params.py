@@ -1,6 +1,6 @@
 """Small, fast constructor arguments for every detector of the package."""
 
-from sklearn_ganad import ALAD, EGBAD, GANomaly
+from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
 
 _BIGAN = dict(generator_layer_sizes=(8,), discriminator_layer_sizes=(8, 8), lr=1e-3)
 
@@ -19,6 +19,16 @@ FAST_PARAMS = {
         max_epochs=2, batch_size=16, hidden_layer_sizes=(8,), conv_channels=(4, 8),
         latent_dim=2, random_state=0, cycle_layer_sizes=(8,), latent_cycle_layer_sizes=(4,),
         **_BIGAN,
+    ),
+    AnoGAN: dict(
+        max_epochs=2, batch_size=16, hidden_layer_sizes=(8,), generator_layer_sizes=(8,),
+        conv_channels=(4, 8), latent_dim=2, n_search_iter=5, n_search_candidates=4, lr=1e-3,
+        random_state=0, device="cpu",
+    ),
+    FAnoGAN: dict(
+        max_epochs=2, encoder_epochs=2, batch_size=16, hidden_layer_sizes=(8,),
+        generator_layer_sizes=(8,), conv_channels=(4, 8), latent_dim=2, lr=1e-3,
+        encoder_lr=1e-3, random_state=0, device="cpu",
     ),
 }  # fmt: skip
 

@@ -101,3 +101,34 @@ def test_runner_end_to_end_on_digits(tmp_path, capsys):
     main([*args, "--out", str(tmp_path / "again"), "--no-plots", "--compare",
           str(tmp_path / "results.csv")])  # fmt: skip
     assert "| digits | GANomaly | roc_auc | 0.0000 |" in capsys.readouterr().out
+
+
+def test_update_replaces_only_the_methods_run_again(tmp_path):
+    base = ["--datasets", "digits", "--max-tasks", "1", "--seeds", "0", "--out", str(tmp_path),
+            "--no-plots"]  # fmt: skip
+    main([*base, "--methods", "GANomaly", "IsolationForest"])
+    first = pd.read_csv(tmp_path / "results.csv")
+    main([*base, "--methods", "IsolationForest", "LocalOutlierFactor", "--update"])
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert list(results["method"]) == ["GANomaly", "IsolationForest", "LocalOutlierFactor"]
+    assert results["roc_auc"].iloc[0] == first["roc_auc"].iloc[0]  # kept, not refitted
+    summary = (tmp_path / "summary.md").read_text()
+    assert "; then python -m benchmarks" in summary and "| LocalOutlierFactor | peer |" in summary
+
+
+def test_dataset_budgets_override_their_family():
+    from benchmarks._methods import budget
+
+    assert budget("quick", "AnoGAN", "kddcup99")["output_activation"] == "sigmoid"
+    assert "output_activation" not in budget("quick", "AnoGAN", "kddcup99-unscaled")
+    assert budget("quick", "FAnoGAN", "kddcup99-unscaled") == budget("quick", "FAnoGAN", "kddcup99")
+
+
+def test_search_benchmark_times_the_same_search(monkeypatch):
+    from benchmarks import bench_search
+
+    monkeypatch.setattr(bench_search, "_pyod_rows_per_second", lambda *args: 1.0)
+    result = bench_search.measure("small", n_rows=32, loop_rows=2, steps=3, repeats=1)
+    assert result["batched_rows_per_s"] > 0 and result["per_sample_rows_per_s"] > 0
+    # The loop runs the batched search's computation row by row.
+    assert result["max_score_difference_batched_vs_loop"] < 1e-4

@@ -13,6 +13,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from sklearn_ganad import FAnoGAN
+
 from ._params import ALL_DETECTORS, make_fast
 
 pytestmark = pytest.mark.parametrize("cls", ALL_DETECTORS, ids=lambda c: c.__name__)
@@ -106,15 +108,19 @@ def test_pickle_and_joblib_round_trips_give_identical_scores(cls, fitted, small_
 
 
 def test_refit_resets_history(cls, small_table):
+    # f-AnoGAN's encoder stage adds its epochs after the GAN's.
+    extra = make_fast(cls).get_params().get("encoder_epochs", 0)
     detector = make_fast(cls, max_epochs=3).fit(small_table)
-    assert len(detector.net_.history) == 3
+    assert len(detector.net_.history) == 3 + extra
     first_net = detector.net_
     detector.set_params(max_epochs=2).fit(small_table)
-    assert len(detector.net_.history) == 2
+    assert len(detector.net_.history) == 2 + extra
     assert detector.net_ is not first_net
 
 
 def test_history_records_every_loss_per_epoch(cls, fitted, small_table):
+    if cls is FAnoGAN:
+        pytest.skip("f-AnoGAN's losses depend on the stage: see test_fanogan.py")
     history = fitted(cls, small_table).net_.history
     model = fitted(cls, small_table).net_.module_
     keys = ["train_loss"]

@@ -5,9 +5,11 @@ from sklearn_ganad import demo
 
 def test_run_demo_returns_one_row_per_dataset_and_detector():
     # Half the epochs; measured AUC (digit 0, breast cancer): GANomaly 1.000 and 0.926,
-    # EGBAD 0.964 and 0.961, ALAD 0.999 and 0.940.
+    # EGBAD 0.964 and 0.961, ALAD 0.999 and 0.940, AnoGAN 0.974 and 0.951, f-AnoGAN
+    # 0.997 and 0.965.
     rows = demo.run_demo(digits=[0], epochs_scale=0.5)
-    detectors = ["GANomaly", "EGBAD", "ALAD", "IsolationForest", "LocalOutlierFactor"]
+    detectors = ["GANomaly", "EGBAD", "ALAD", "AnoGAN", "f-AnoGAN", "IsolationForest",
+                 "LocalOutlierFactor"]  # fmt: skip
     assert [(r["dataset"].split()[0], r["detector"]) for r in rows] == [
         (dataset, detector) for dataset in ("digits", "breast-cancer") for detector in detectors
     ]

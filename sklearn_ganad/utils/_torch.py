@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 
 import numpy as np
@@ -90,6 +91,7 @@ def seeded(seed: int, device: str) -> Iterator[None]:
         yield
 
 
+@functools.lru_cache(maxsize=8)
 def fused_adam_supported(device: str) -> bool:
     """Whether Adam's fused implementation runs on ``device``.
 
@@ -110,3 +112,24 @@ def fused_adam_supported(device: str) -> bool:
     except (RuntimeError, TypeError, ValueError):
         return False
     return True
+
+
+@contextlib.contextmanager
+def frozen(parameters) -> Iterator[None]:
+    """Turn off ``requires_grad`` of ``parameters`` inside the block.
+
+    A backward pass then computes no gradient for them, which is both faster
+    and leaves their ``.grad`` untouched; the flags are restored afterwards.
+
+    Parameters
+    ----------
+    parameters : iterable of torch.nn.Parameter
+    """
+    trainable = [param for param in parameters if param.requires_grad]
+    for param in trainable:
+        param.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for param in trainable:
+            param.requires_grad_(True)
