@@ -66,7 +66,7 @@ BUDGETS = {
             "kddcup99-unscaled": dict(max_epochs=10, lr=1e-3, n_search_iter=100),
             "arrhythmia": dict(max_epochs=100, batch_size=32, lr=1e-4, n_search_iter=100),
             "mnist": dict(
-                max_epochs=10, batch_size=64, lr=2e-4, conv_channels=(32, 64), n_search_iter=10
+                max_epochs=30, batch_size=64, lr=2e-4, conv_channels=(32, 64), n_search_iter=10
             ),
             "digits": dict(max_epochs=20, batch_size=32, lr=2e-4, n_search_iter=100),
         },
@@ -75,9 +75,10 @@ BUDGETS = {
             "arrhythmia": dict(
                 max_epochs=100, encoder_epochs=100, batch_size=32, lr=5e-4, encoder_lr=5e-4
             ),
+            # The generator steps once per five batches: 784 images need many epochs.
             "mnist": dict(
-                max_epochs=10,
-                encoder_epochs=10,
+                max_epochs=60,
+                encoder_epochs=20,
                 lr=5e-4,
                 encoder_lr=5e-4,
                 conv_channels=(32, 64),

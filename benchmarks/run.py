@@ -205,7 +205,9 @@ def main(argv=None):
                         )
                         if scores is not None:
                             plotted[row["method"]] = scores
-                    pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
+                    # Saved as it goes; an update keeps the earlier rows in it.
+                    kept = previous["rows"] if previous is not None else []
+                    pd.DataFrame(kept + rows).to_csv(out / "results.csv", index=False)
                 if task_index == 0 and seed_index == 0 and plotted and not args.no_plots:
                     _report.plot_task(
                         plotted, task.y_test, task.threshold_percentile,
