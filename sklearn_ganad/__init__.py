@@ -7,10 +7,9 @@ from ._egbad import EGBAD, EGBADModel
 from ._fanogan import FAnoGAN, FAnoGANModel
 from ._ganomaly import GANomaly, GANomalyModel
 from ._net import AdversarialModel, ArrayBatchIterator, GANNet
+from ._version import __version__
 from .base import BaseGANDetector
-from .exceptions import TrainingDivergedWarning
-
-__version__ = "0.1.0"
+from .exceptions import InconsistentVersionWarning, TrainingDivergedWarning
 
 __all__ = [
     "AnoGAN",
@@ -29,5 +28,6 @@ __all__ = [
     "AnoGANModel",
     "FAnoGANModel",
     "TrainingDivergedWarning",
+    "InconsistentVersionWarning",
     "__version__",
 ]

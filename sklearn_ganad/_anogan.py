@@ -191,6 +191,12 @@ class AnoGANModel(AdversarialModel):
         with torch.no_grad():
             return self.search_loss(x, features_x, z), z
 
+    def reconstruct(self, x):
+        """Return ``(z*, G(z*))``, z* found by :meth:`latent_search`."""
+        code = self.latent_search(x)[1]
+        with torch.no_grad():
+            return code, self.generator(code)
+
     def anomaly_score(self, x):
         """Return AnoGAN's score: the search loss after ``n_search_iter`` steps."""
         return self.latent_search(x)[0]

@@ -151,10 +151,14 @@ class FAnoGANModel(AdversarialModel):
             return -self.critic(self.generator(self.sample_latent(x))).mean(), {}
         return self._encoder_loss(x)
 
+    def reconstruct(self, x):
+        """Return ``(E(x), G(E(x)))``."""
+        code = self.encoder(x)
+        return code, self.generator(code)
+
     def anomaly_score(self, x):
         """Return the ``score_method`` score, per sample."""
-        code = self.encoder(x)
-        reconstruction = self.generator(code)
+        code, reconstruction = self.reconstruct(x)
         if self.score_method == "ziz":
             return mean_squared_error(code, self.encoder(reconstruction))
         score = mean_squared_error(x, reconstruction)

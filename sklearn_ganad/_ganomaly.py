@@ -136,11 +136,15 @@ class GANomalyModel(AdversarialModel):
         """
         return self._generator_loss(x)[0]
 
+    def reconstruct(self, x):
+        """Return ``(G_E(x), G_D(G_E(x)))``: the generator's code and output."""
+        code = self.encoder(x)
+        return code, self.decoder(code)
+
     def anomaly_score(self, x):
         """Return the distance between G_E(x) and E(G(x)), per sample."""
-        z = self.encoder(x)
-        z_hat = self.latent_encoder(self.decoder(z))
-        return distance(z, z_hat, self.score_method)
+        z, x_hat = self.reconstruct(x)
+        return distance(z, self.latent_encoder(x_hat), self.score_method)
 
 
 @fill_doc(

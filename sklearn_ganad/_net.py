@@ -178,6 +178,20 @@ class AdversarialModel(nn.Module):
         """
         raise NotImplementedError
 
+    def reconstruct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the latent code of each row and the row rebuilt from it.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_features)
+
+        Returns
+        -------
+        code : torch.Tensor of shape (n, latent_dim)
+        reconstruction : torch.Tensor of shape (n, n_features)
+        """
+        raise NotImplementedError
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return :meth:`anomaly_score`."""
         return self.anomaly_score(x)
@@ -593,6 +607,40 @@ class GANNet(NeuralNet):
         scores : ndarray of shape (n_samples,), float64
             The anomaly scores (higher = more anomalous).
         """
+        (scores,) = self._evaluate_in_chunks(
+            X, lambda model, x: (model.anomaly_score(x),), chunk_size, exact, np.float64
+        )
+        return scores
+
+    def reconstructions(
+        self, X: np.ndarray, chunk_size: int, exact: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Latent codes and reconstructions of ``X``, chunk by chunk.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32
+        chunk_size : int
+        exact : bool, default=True
+            Evaluate in float64 on the CPU, as :meth:`anomaly_scores`.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, latent_dim), float32
+            What the model's :meth:`AdversarialModel.reconstruct` returns as
+            the code of each row.
+        reconstructions : ndarray of shape (n_samples, n_features), float32
+        """
+        return self._evaluate_in_chunks(
+            X, lambda model, x: model.reconstruct(x), chunk_size, exact, np.float32
+        )
+
+    def _evaluate_in_chunks(self, X, function, chunk_size, exact, out_dtype):
+        """Apply ``function(model, chunk)`` to fixed-size chunks of ``X``.
+
+        ``function`` returns a tuple of tensors whose first dimension is the
+        chunk's rows; the results are gathered into arrays of ``out_dtype``.
+        """
         self.check_is_fitted()
         self._set_training(False)
         exact = exact and torch.device(self.device).type == "cpu"
@@ -601,18 +649,23 @@ class GANNet(NeuralNet):
         # torch cannot share a read-only array (a memmap, say): copy it once.
         X = np.require(X, dtype=np.float32, requirements=["C", "W"])
         n_samples = X.shape[0]
-        scores = np.empty(n_samples, dtype=np.float64)
+        outputs = None
         with torch.no_grad():
             for start in range(0, n_samples, chunk_size):
                 stop = min(start + chunk_size, n_samples)
                 chunk = torch.from_numpy(X[start:stop]).to(dtype)
                 if not exact and stop - start < chunk_size:
-                    # Padding rows are scored and dropped; in evaluation mode
-                    # they do not affect the other rows.
+                    # Padding rows are evaluated and dropped; in evaluation
+                    # mode they do not affect the other rows.
                     chunk = torch.cat([chunk, chunk.new_zeros(chunk_size - len(chunk), X.shape[1])])
-                chunk_scores = model.anomaly_score(chunk.to(self.device))
-                scores[start:stop] = chunk_scores[: stop - start].double().cpu().numpy()
-        return scores
+                results = function(model, chunk.to(self.device))
+                if outputs is None:
+                    outputs = tuple(
+                        np.empty((n_samples, *r.shape[1:]), dtype=out_dtype) for r in results
+                    )
+                for output, result in zip(outputs, results, strict=True):
+                    output[start:stop] = result[: stop - start].cpu().numpy()
+        return outputs
 
 
 _AVERAGE_PREFIX = "weight_average__"

@@ -12,6 +12,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._net import GANNet, build_callbacks, make_train_split
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 from .networks import NetworkSpec
 from .utils._torch import draw_seed, fused_adam_supported, resolve_device, seeded
 from .utils._validation import check_image_shape, check_image_shape_matches, check_widths
@@ -386,6 +388,79 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         is_inlier : ndarray of shape (n_samples,)
         """
         return self._labels(self.decision_function(X))
+
+    def _latent_and_reconstruction(self, X):
+        check_is_fitted(self)
+        as_images = getattr(X, "ndim", 2) >= 3
+        X = self._validate_X(X, reset=False)
+        codes, reconstructions = self.net_.reconstructions(
+            X,
+            chunk_size=self._score_chunk_size[self.architecture_],
+            exact=self._exact_scores[self.architecture_],
+        )
+        if as_images:
+            reconstructions = reconstructions.reshape(len(X), *self.image_shape_)
+        return codes, reconstructions
+
+    def encode(self, X):
+        """Return the latent code the method assigns to each sample.
+
+        GANomaly: the generator's encoding G_E(x); EGBAD, ALAD and f-AnoGAN:
+        the encoder's E(x); AnoGAN: the code z* found by the latent search.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, ``latent_dim_``), float32
+        """
+        return self._latent_and_reconstruction(X)[0]
+
+    def reconstruct(self, X):
+        """Return each sample as the generator rebuilds it from its code.
+
+        GANomaly: G_D(G_E(x)); EGBAD, ALAD and f-AnoGAN: G(E(x)); AnoGAN:
+        G(z*). The residual ``X - reconstruct(X)`` shows where a sample
+        differs from what the generator learned to produce.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        reconstructions : ndarray, float32
+            Of shape (n_samples, n_features) for 2-D ``X``, and of shape
+            (n_samples, C, H, W) for 3-D or 4-D ``X``.
+        """
+        return self._latent_and_reconstruction(X)[1]
+
+    # -- pickling ------------------------------------------------------------
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sklearn_ganad_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        original_version = state.pop("_sklearn_ganad_version", "unknown")
+        if original_version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    original_version=original_version,
+                    current_version=__version__,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+        net = state.get("net_")
+        if net is not None:
+            # skorch maps a net saved on a GPU to the CPU when no GPU is
+            # available; follow it, so that the detector reports where it runs.
+            self.device_ = str(net.device)
 
     @staticmethod
     def _labels(decision):

@@ -11,6 +11,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+__all__ = [
+    "DISTANCES",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "distance",
+    "norm",
+    "bce_with_logits",
+    "bce_with_logits_per_sample",
+]
+
 DISTANCES = ("l1", "l2")
 
 
