@@ -1,0 +1,65 @@
+"""The API reference lists every public name; every example is in the gallery."""
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+PUBLIC_MODULES = [
+    "sklearn_ganad",
+    "sklearn_ganad.networks",
+    "sklearn_ganad.losses",
+    "sklearn_ganad.plotting",
+    "sklearn_ganad.datasets",
+    "sklearn_ganad.metrics",
+    "sklearn_ganad.demo",
+    "sklearn_ganad.cli",
+]
+
+
+def _documented_names():
+    """Fully qualified names listed in api.rst (autosummary entries and data)."""
+    if not (DOCS / "api.rst").exists():
+        pytest.skip("docs/ is not part of this installation")
+    names, module = set(), None
+    for line in (DOCS / "api.rst").read_text().splitlines():
+        if match := re.match(r"\.\. currentmodule:: (\S+)", line):
+            module = match.group(1)
+        elif match := re.match(r"\.\. data:: (\S+)", line):
+            data = match.group(1)
+            names.add(data if data.startswith("sklearn_ganad") else f"{module}.{data}")
+        elif match := re.match(r"   ([A-Za-z_][\w.]*)$", line):
+            names.add(f"{module}.{match.group(1)}")
+    return names
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_public_name_has_an_api_entry(module_name):
+    module = importlib.import_module(module_name)
+    public = [name for name in module.__all__ if not name.startswith("__")]
+    missing = [name for name in public if f"{module_name}.{name}" not in _documented_names()]
+    assert not missing, f"not in docs/api.rst: {missing}"
+
+
+def test_every_example_is_a_gallery_script():
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    if not examples.exists():
+        pytest.skip("examples/ is not part of this installation")
+    scripts = sorted(examples.glob("*.py"))
+    assert scripts, "no examples"
+    for script in scripts:
+        assert script.name.startswith("plot_"), f"{script.name} would not run in the gallery"
+        text = script.read_text()
+        # sphinx-gallery needs a reST title in the module docstring.
+        assert re.match(r'"""\n.+\n=+\n', text), f"{script.name} has no gallery title"
+
+
+def test_ci_runs_the_readme_test_command():
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".ci" / "run").exists():
+        pytest.skip(".ci/ is not part of this installation")
+    ci_command = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci_command in (root / "README.md").read_text()
+    assert "python -m pytest" in ci_command and "sphinx -W" in ci_command
