@@ -668,6 +668,26 @@ class GANNet(NeuralNet):
         return outputs
 
 
+# History entries that are bookkeeping, not losses.
+_HISTORY_BOOKKEEPING = {"epoch", "dur", "train_batch_count", "valid_batch_count"}
+
+
+def epoch_losses(epoch: dict) -> dict[str, float]:
+    """The losses recorded in one epoch of a :class:`GANNet`'s history.
+
+    Every float entry that is not bookkeeping (duration, batch counts) or a
+    ``*_best`` flag: ``train_loss``, ``valid_loss``, each player's loss and
+    each named term (``train_loss_adv``, ``train_wasserstein_distance``, ...).
+    """
+    return {
+        key: float(value)
+        for key, value in epoch.items()
+        if isinstance(value, (float, np.floating))
+        and not key.endswith("_best")
+        and key not in _HISTORY_BOOKKEEPING
+    }
+
+
 _AVERAGE_PREFIX = "weight_average__"
 
 

@@ -41,6 +41,7 @@ from skorch.callbacks import Callback
 from tqdm import tqdm
 
 from . import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly, __version__
+from ._net import epoch_losses
 
 __all__ = [
     "CLIError",
@@ -145,7 +146,7 @@ class EpochProgressBar(Callback):
         """
         if getattr(self, "bar_", None) is None:
             return
-        self.bar_.set_postfix(_epoch_losses(net.history[-1]), refresh=False)
+        self.bar_.set_postfix(_short_losses(net.history[-1]), refresh=False)
         self.bar_.update(1)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
@@ -169,21 +170,12 @@ class EpochProgressBar(Callback):
         return state
 
 
-def _epoch_losses(epoch: dict) -> dict:
+def _short_losses(epoch: dict) -> dict:
     """The losses of one epoch of skorch's history, with short names, formatted."""
     losses = {}
-    for key, value in epoch.items():
-        if "loss" not in key or key.endswith("_best") or isinstance(value, bool):
-            continue
-        if not isinstance(value, (int, float, np.number)):
-            continue
-        if key == "train_loss":
-            name = "loss"
-        elif key.startswith("train_loss_"):
-            name = key[len("train_loss_") :]
-        else:
-            name = key
-        losses[name] = f"{float(value):.4g}"
+    for key, value in epoch_losses(epoch).items():
+        name = "loss" if key == "train_loss" else key.removeprefix("train_loss_")
+        losses[name] = f"{value:.4g}"
     return losses
 
 

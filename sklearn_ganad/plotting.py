@@ -24,15 +24,14 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._net import epoch_losses
+
 __all__ = [
     "TrainingCurvesDisplay",
     "ScoreDistributionDisplay",
     "ReconstructionDisplay",
     "LatentMapDisplay",
 ]
-
-# History entries that are bookkeeping, not losses.
-_NOT_LOSSES = {"epoch", "dur", "train_batch_count", "valid_batch_count"}
 
 
 def _pyplot(caller: str):
@@ -149,10 +148,7 @@ class TrainingCurvesDisplay:
         history = detector.net_.history
         names = []
         for epoch in history:
-            for key, value in epoch.items():
-                is_loss = isinstance(value, (float, np.floating)) and not key.endswith("_best")
-                if is_loss and key not in _NOT_LOSSES and key not in names:
-                    names.append(key)
+            names += [name for name in epoch_losses(epoch) if name not in names]
         if losses is not None:
             unknown = [name for name in losses if name not in names]
             if unknown:
