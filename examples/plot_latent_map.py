@@ -11,6 +11,7 @@ dimensions, with PCA or t-SNE, coloured by label.
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 
 from sklearn_ganad import FAnoGAN
 from sklearn_ganad.datasets import load_digits_one_class
@@ -23,11 +24,11 @@ detector = FAnoGAN(
 print(f"codes of shape {detector.encode(digits.X_test).shape}")
 
 # %%
-# PCA and t-SNE of the test codes: threes (label 0) against the other
+# PCA and t-SNE of the codes of every test three (label 0) and 500 other
 # digits (label 1).
+rows = np.r_[np.flatnonzero(digits.y_test == 0), np.flatnonzero(digits.y_test == 1)[:500]]
+X_map, y_map = digits.X_test[rows], digits.y_test[rows]
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-LatentMapDisplay.from_estimator(detector, digits.X_test, digits.y_test, ax=left)
-LatentMapDisplay.from_estimator(
-    detector, digits.X_test, digits.y_test, method="tsne", random_state=0, ax=right
-)
+LatentMapDisplay.from_estimator(detector, X_map, y_map, ax=left)
+LatentMapDisplay.from_estimator(detector, X_map, y_map, method="tsne", random_state=0, ax=right)
 fig.tight_layout()
