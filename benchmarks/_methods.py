@@ -44,7 +44,11 @@ BUDGETS = {
             "digits": dict(max_epochs=40, batch_size=32),
         },
         "EGBAD": {
-            "kddcup99": dict(max_epochs=10, lr=1e-3),
+            # 20 epochs: at 10, one seed in three stops short (3-seed F1 of
+            # "fm" 0.884 +- 0.070; 0.913 +- 0.006 at 20).
+            "kddcup99": dict(max_epochs=20, lr=1e-3),
+            # Unscaled, 20 epochs are worse (0.830 +- 0.171; 0.899 +- 0.067 at 10).
+            "kddcup99-unscaled": dict(max_epochs=10, lr=1e-3),
             "arrhythmia": dict(max_epochs=100, batch_size=32, lr=1e-4),
             "mnist": dict(max_epochs=10, batch_size=64, lr=2e-4, conv_channels=(32, 64)),
             "digits": dict(max_epochs=40, batch_size=32, lr=2e-4),
