@@ -40,7 +40,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from skorch.callbacks import Callback
 from tqdm import tqdm
 
-from . import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly, __version__
+from . import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly, __version__, demo
 from ._net import epoch_losses
 
 __all__ = [
@@ -685,10 +685,7 @@ def _score_command(args) -> int:
 
 
 def _demo_command(args) -> int:
-    from . import demo
-
-    argv = ["--digits", *map(str, args.digits), "--seed", str(args.seed)]
-    demo.main([*argv, "--epochs-scale", repr(args.epochs_scale)])
+    demo._run(args)
     return 0
 
 
@@ -803,29 +800,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     score.set_defaults(run=_score_command)
 
-    demo = commands.add_parser(
+    demo_parser = commands.add_parser(
         "demo",
         help="run the package's demo (python -m sklearn_ganad.demo)",
-        description="Fit every detector and two scikit-learn baselines on embedded data and "
-        "print ROC AUC, average precision, fit time and scoring speed.",
+        description=demo.DESCRIPTION,
     )
-    demo.add_argument(
-        "--digits",
-        type=int,
-        nargs="+",
-        default=list(range(10)),
-        metavar="DIGIT",
-        help="normal digits of the one-class digits tasks (default: all ten)",
-    )
-    demo.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
-    demo.add_argument(
-        "--epochs-scale",
-        type=float,
-        default=1.0,
-        metavar="F",
-        help="multiply the training epochs, e.g. 0.25 for a quick look (default: 1)",
-    )
-    demo.set_defaults(run=_demo_command)
+    demo._add_arguments(demo_parser)
+    demo_parser.set_defaults(run=_demo_command)
     return parser
 
 

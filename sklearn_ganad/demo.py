@@ -173,6 +173,44 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
+#: What the demo does, for ``--help`` here and in ``sklearn-ganad demo``.
+DESCRIPTION = (
+    "Fit the package's detectors and scikit-learn's baselines on embedded data and print "
+    "ROC AUC, average precision, fit time and scoring speed."
+)
+
+
+def _add_arguments(parser):
+    """The demo's options, shared with ``sklearn-ganad demo``."""
+    parser.add_argument(
+        "--digits",
+        type=int,
+        nargs="+",
+        default=list(range(10)),
+        metavar="DIGIT",
+        help="normal digits of the one-class digits tasks (default: all ten)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
+    parser.add_argument(
+        "--epochs-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="multiply the training epochs, e.g. 0.25 for a quick look (default: 1)",
+    )
+
+
+def _run(args):
+    """Run the demo for parsed options and print its table."""
+    start = time.perf_counter()
+    rows = run_demo(digits=args.digits, seed=args.seed, epochs_scale=args.epochs_scale)
+    print(format_table(rows))
+    print(
+        f"\n(total {time.perf_counter() - start:.0f} s; AUC and AP are means over tasks, "
+        "anomalies as the positive class)"
+    )
+
+
 def main(argv=None):
     """Command-line entry point: run the demo and print its table.
 
@@ -181,33 +219,9 @@ def main(argv=None):
     argv : list of str or None, default=None
         Arguments; ``None`` reads ``sys.argv``.
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m sklearn_ganad.demo",
-        description="Fit the package's detectors and scikit-learn's baselines on "
-        "embedded data and print ROC AUC, average precision, fit time and scoring speed.",
-    )
-    parser.add_argument(
-        "--digits",
-        type=int,
-        nargs="+",
-        default=list(range(10)),
-        help="normal digits of the one-class digits tasks (default: all ten)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
-    parser.add_argument(
-        "--epochs-scale",
-        type=float,
-        default=1.0,
-        help="multiply the training epochs, e.g. 0.25 for a quick look (default: 1)",
-    )
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    rows = run_demo(digits=args.digits, seed=args.seed, epochs_scale=args.epochs_scale)
-    print(format_table(rows))
-    print(
-        f"\n(total {time.perf_counter() - start:.0f} s; AUC and AP are means over tasks, "
-        "anomalies as the positive class)"
-    )
+    parser = argparse.ArgumentParser(prog="python -m sklearn_ganad.demo", description=DESCRIPTION)
+    _add_arguments(parser)
+    _run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
