@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._net import epoch_losses
+from .base import BaseGANDetector
 
 __all__ = [
     "TrainingCurvesDisplay",
@@ -62,21 +63,15 @@ def _split_pipeline(estimator):
     return (lambda X: X), estimator
 
 
-def _fitted_detector(estimator, caller, method):
-    """The pipeline's transform and its final detector, checked for ``method``."""
+def _fitted_detector(estimator, caller):
+    """The pipeline's transform and its final detector, one of the package's."""
     transform, detector = _split_pipeline(estimator)
-    check_is_fitted(detector)
-    if not hasattr(detector, method):
+    if not isinstance(detector, BaseGANDetector):
         raise TypeError(
-            f"{caller} needs one of sklearn_ganad's detectors (which have {method}()); "
-            f"got {type(detector).__name__}."
+            f"{caller} needs one of sklearn_ganad's detectors; got {type(detector).__name__}."
         )
+    check_is_fitted(detector)
     return transform, detector
-
-
-def _name(estimator):
-    _, detector = _split_pipeline(estimator)
-    return type(detector).__name__
 
 
 class TrainingCurvesDisplay:
@@ -144,7 +139,7 @@ class TrainingCurvesDisplay:
         -------
         display : TrainingCurvesDisplay
         """
-        _, detector = _fitted_detector(estimator, cls.__name__, "encode")
+        _, detector = _fitted_detector(estimator, cls.__name__)
         history = detector.net_.history
         names = []
         for epoch in history:
@@ -159,7 +154,7 @@ class TrainingCurvesDisplay:
             for name in names
         }
         epochs = np.array([epoch["epoch"] for epoch in history])
-        display = cls(epochs=epochs, losses=curves, estimator_name=_name(estimator))
+        display = cls(epochs=epochs, losses=curves, estimator_name=type(detector).__name__)
         return display.plot(ax=ax, log_scale=log_scale, **kwargs)
 
     def plot(self, ax=None, *, log_scale=False, **kwargs):
@@ -270,7 +265,7 @@ class ScoreDistributionDisplay:
             y=None if y is None else np.asarray(y),
             threshold=threshold,
             score_name=f"{response_method} (higher = more normal)",
-            estimator_name=_name(estimator),
+            estimator_name=type(detector).__name__,
         )
         return display.plot(ax=ax, bins=bins, **kwargs)
 
@@ -399,7 +394,7 @@ class ReconstructionDisplay:
         -------
         display : ReconstructionDisplay
         """
-        transform, detector = _fitted_detector(estimator, cls.__name__, "reconstruct")
+        transform, detector = _fitted_detector(estimator, cls.__name__)
         if detector.image_shape_ is None:
             raise ValueError(
                 f"{cls.__name__} needs a detector fitted on images (3-D/4-D X or "
@@ -416,7 +411,7 @@ class ReconstructionDisplay:
             images=images,
             reconstructions=reconstructions,
             titles=None if titles is None else list(titles)[:n_images],
-            estimator_name=_name(estimator),
+            estimator_name=type(detector).__name__,
         )
         return display.plot(**kwargs)
 
@@ -526,7 +521,7 @@ class LatentMapDisplay:
         """
         if method not in ("pca", "tsne"):
             raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}.")
-        transform, detector = _fitted_detector(estimator, cls.__name__, "encode")
+        transform, detector = _fitted_detector(estimator, cls.__name__)
         codes = np.asarray(detector.encode(transform(X)), dtype=float)
         if y is not None:
             y = np.asarray(y)
@@ -545,7 +540,9 @@ class LatentMapDisplay:
             embedding = TSNE(
                 n_components=2, perplexity=perplexity, random_state=random_state
             ).fit_transform(codes)
-        display = cls(embedding=embedding, y=y, method=method, estimator_name=_name(estimator))
+        display = cls(
+            embedding=embedding, y=y, method=method, estimator_name=type(detector).__name__
+        )
         return display.plot(ax=ax, **kwargs)
 
     def plot(self, ax=None, **kwargs):
