@@ -23,12 +23,21 @@ Run::
 
 It prints one table per size; the batched/per-sample ratio is from one run.
 Torch uses all the CPU threads it finds (set ``OMP_NUM_THREADS`` to pin it).
+
+It also prints the *matrix-product floor*: the search's matrix products are
+counted (every linear layer one search step runs on a row, forward and the
+backward pass to the input) and each is timed alone, with the chunk's
+shape, on this machine; the rows/s at which the matrix products alone would
+take all the time is an upper bound for any implementation of this search in
+this precision here, and the batched search's share of it says how much time
+goes elsewhere (activations, norms, the optimizer step, the allocator).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import importlib.util
 import json
 import platform
@@ -74,6 +83,41 @@ def _pyod_rows_per_second(X_train, X, latent_dim, seed):
     return len(X) / elapsed
 
 
+def _products(left, right, times=10):
+    for _ in range(times):
+        torch.mm(left, right)
+
+
+def _matmul_floor(model, n_features, chunk_size, steps, repeats=20):
+    """Return (flop per row and step, rows/s if only the matrix products took time)."""
+    shapes = []
+
+    def record(layer, inputs, output):
+        shapes.append((layer.in_features, layer.out_features))
+
+    hooks = [
+        layer.register_forward_hook(record)
+        for layer in model.modules()
+        if isinstance(layer, torch.nn.Linear)
+    ]
+    with torch.no_grad():
+        row = torch.zeros(1, n_features)
+        features = model.discriminator.features(row) if model.score_method == "fm" else None
+        shapes.clear()  # keep only the layers of one search step
+        model.search_loss(row, features, torch.zeros(1, model.latent_dim))
+    for hook in hooks:
+        hook.remove()
+    flop = 2 * 2 * sum(n_in * n_out for n_in, n_out in shapes)  # forward + input gradient
+    seconds = 0.0
+    for n_in, n_out in shapes:
+        weight = torch.rand(n_out, n_in)
+        # Forward (rows x weight^T) and the gradient to the input (rows x weight).
+        for left, right in ((torch.rand(chunk_size, n_in), weight.T),
+                            (torch.rand(chunk_size, n_out), weight)):  # fmt: skip
+            seconds += _best_time(functools.partial(_products, left, right), repeats) / 10
+    return flop, chunk_size / (seconds * steps)
+
+
 def measure(size, *, n_rows, loop_rows, steps, repeats, seed=0):
     """Return the figures of one network size as a dict."""
     config = SIZES[size]
@@ -110,6 +154,10 @@ def measure(size, *, n_rows, loop_rows, steps, repeats, seed=0):
         "max_score_difference_batched_vs_loop": max_difference,
     }
     result["speedup"] = result["batched_rows_per_s"] / result["per_sample_rows_per_s"]
+    flop, floor = _matmul_floor(model, config["n_features"], AnoGAN._score_chunk_size["mlp"], steps)
+    result["search_flop_per_row_and_step"] = flop
+    result["matmul_floor_rows_per_s"] = floor
+    result["share_of_floor"] = result["batched_rows_per_s"] / floor
     if importlib.util.find_spec("pyod") is not None:
         result["pyod_anogan_rows_per_s"] = _pyod_rows_per_second(
             X_train, X[: min(n_rows, 5000)], config["latent_dim"], seed
@@ -128,6 +176,11 @@ def _print(result):
     print(
         "  max |score difference|           "
         f"{result['max_score_difference_batched_vs_loop']:>12.2e}"
+    )
+    print(
+        f"  matrix-product floor             {result['matmul_floor_rows_per_s']:>12,.0f} rows/s"
+        f"  ({result['search_flop_per_row_and_step'] / 1e3:,.0f} kflop per row and step;"
+        f" batched search at {result['share_of_floor']:.0%} of it)"
     )
     if "pyod_anogan_rows_per_s" in result:
         print(

@@ -132,3 +132,10 @@ def test_search_benchmark_times_the_same_search(monkeypatch):
     assert result["batched_rows_per_s"] > 0 and result["per_sample_rows_per_s"] > 0
     # The loop runs the batched search's computation row by row.
     assert result["max_score_difference_batched_vs_loop"] < 1e-4
+    # Linear layers of one search step on a row: G 2-20-10-10 and D's trunk
+    # 10-20-10-5, each run forward and backward to its input.
+    macs = 2 * 20 + 20 * 10 + 10 * 10 + 10 * 20 + 20 * 10 + 10 * 5
+    assert result["search_flop_per_row_and_step"] == 2 * 2 * macs
+    assert result["matmul_floor_rows_per_s"] > 0
+    floor = result["matmul_floor_rows_per_s"]
+    assert result["share_of_floor"] == result["batched_rows_per_s"] / floor
