@@ -9,7 +9,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._gan import _GANDetector
 from ._net import AdversarialModel
-from .losses import bce_with_logits, bce_with_logits_per_sample, norm
+from .losses import (
+    bce_with_logits,
+    bce_with_logits_per_sample,
+    norm,
+    wasserstein_critic_loss,
+)
 from .networks import NetworkSpec
 from .utils._docstring import fill_doc
 from .utils._torch import frozen, fused_adam_supported
@@ -30,7 +35,10 @@ class AnoGANModel(AdversarialModel):
 
     Training is the standard GAN with a non-saturating generator loss: D
     minimises ``BCE(D(x), 1) + BCE(D(G(z)), 0)``, then G minimises
-    ``BCE(D(G(z)), 1)``, with ``z ~ N(0, I)``.
+    ``BCE(D(G(z)), 1)``, with ``z ~ N(0, I)``. With ``gan_loss="wgan-gp"``
+    it is f-AnoGAN's first stage instead: D is a critic trained on
+    :func:`~sklearn_ganad.losses.wasserstein_critic_loss` every batch, and G
+    minimises ``-mean D(G(z))`` once per ``n_critic`` batches.
 
     Scoring searches, for each sample x, the code z whose image G(z) is
     closest to x under the loss
@@ -62,6 +70,9 @@ class AnoGANModel(AdversarialModel):
         Initial step size of the search (see :class:`AnoGAN`).
     n_search_candidates : int
         Number of fixed candidate starting codes.
+    gan_loss : {"standard", "wgan-gp"}
+    n_critic : int
+    gradient_penalty_weight : float
     """
 
     player_networks = {"discriminator": ("discriminator",), "generator": ("generator",)}
@@ -70,7 +81,7 @@ class AnoGANModel(AdversarialModel):
     def __init__(
         self, generator, discriminator, *, latent_dim, score_method="fm",
         reconstruction_weight=0.9, norm_degree=1, n_search_iter=500, search_lr=0.01,
-        n_search_candidates=64,
+        n_search_candidates=64, gan_loss="standard", n_critic=5, gradient_penalty_weight=10.0,
     ):  # fmt: skip
         super().__init__()
         self.generator = generator
@@ -81,6 +92,9 @@ class AnoGANModel(AdversarialModel):
         self.norm_degree = norm_degree
         self.n_search_iter = n_search_iter
         self.search_lr = search_lr
+        self.gan_loss = gan_loss
+        self.n_critic = n_critic
+        self.gradient_penalty_weight = gradient_penalty_weight
         # A buffer: it follows the model to its device and into pickles. The
         # truncated normal (at 2 sigma) is the authors' search initialisation.
         candidates = torch.nn.init.trunc_normal_(
@@ -88,18 +102,32 @@ class AnoGANModel(AdversarialModel):
         )
         self.register_buffer("search_candidates", candidates)
 
+    @property
+    def loss_terms(self):
+        """The WGAN-GP critic's terms with ``gan_loss="wgan-gp"``; none otherwise."""
+        return ("wasserstein_distance", "gradient_penalty") if self.gan_loss == "wgan-gp" else ()
+
+    def update_every(self, player):
+        """With WGAN-GP the generator steps once per ``n_critic`` batches."""
+        return self.n_critic if self.gan_loss == "wgan-gp" and player == "generator" else 1
+
     def player_loss(self, player, x, cache):
-        """Return the discriminator's or the generator's loss on ``x``."""
+        """Return the discriminator's (critic's) or the generator's loss on ``x``."""
         z = self.sample_latent(x)
+        wasserstein = self.gan_loss == "wgan-gp"
         if player == "discriminator":
             with torch.no_grad():
                 generated = self.generator(z)
+            if wasserstein:
+                return wasserstein_critic_loss(
+                    self.discriminator, x, generated, self.gradient_penalty_weight
+                )
             loss = bce_with_logits(self.discriminator(x), 1.0) + bce_with_logits(
                 self.discriminator(generated), 0.0
             )
-        else:
-            loss = bce_with_logits(self.discriminator(self.generator(z)), 1.0)
-        return loss, {}
+            return loss, {}
+        judged = self.discriminator(self.generator(z))
+        return (-judged.mean() if wasserstein else bce_with_logits(judged, 1.0)), {}
 
     # -- the latent search -------------------------------------------------
 
@@ -254,6 +282,19 @@ class AnoGAN(_GANDetector):
         Fixed candidate codes, drawn at ``fit`` from the truncated normal the
         authors start from; each row starts at the candidate with the lowest
         search loss (1 starts every row from the same code).
+    gan_loss : {"standard", "wgan-gp"}, default="standard"
+        How G and D are trained. ``"standard"`` is the paper's GAN (D a
+        classifier of logits, the non-saturating G loss). ``"wgan-gp"``
+        trains them as f-AnoGAN's first stage does (D a Wasserstein critic
+        with a gradient penalty, no batch normalisation in D, G updated once
+        per ``n_critic`` critic steps): a remedy when the standard GAN
+        collapses onto one mode of the data, as it does on KDDCUP99 (see
+        Notes). Use it with ``betas=(0.0, 0.9)`` and a larger ``lr`` (1e-4 in
+        WGAN-GP's paper; ``discriminator_dropout=0`` and ``ema_decay=None``
+        make D and the weights f-AnoGAN's), and with ``score_method="fm"``: a
+        critic's output is not a logit, so ``"ce"`` is refused.
+    %(n_critic)s Used with ``gan_loss="wgan-gp"`` only.
+    %(gradient_penalty_weight)s Used with ``gan_loss="wgan-gp"`` only.
     %(architecture)s
     %(image_shape)s
     latent_dim : int or "auto", default="auto"
@@ -304,6 +345,13 @@ class AnoGAN(_GANDetector):
     itself used a DCGAN on 64x64 images; images here use the package's
     DCGAN-style networks (see :mod:`sklearn_ganad.networks`).
 
+    ``gan_loss="wgan-gp"`` is not in the AnoGAN paper: it is the GAN of its
+    successor, f-AnoGAN, scored by AnoGAN's search instead of f-AnoGAN's
+    encoder. On the KDDCUP99 training rows, which are nearly two point
+    masses, the standard GAN's generator collapses onto the larger one and
+    the search then ranks the other's test rows as anomalies; the WGAN-GP
+    generator covers both.
+
     Deviations: the search starts from the best of fixed candidates rather
     than from a fresh random code per sample (so that scores are
     deterministic and independent of the batch); the moving average covers D
@@ -336,6 +384,7 @@ class AnoGAN(_GANDetector):
         "n_search_iter": [Interval(Integral, 0, None, closed="left")],
         "search_lr": [Interval(Real, 0, None, closed="neither")],
         "n_search_candidates": [Interval(Integral, 1, None, closed="left")],
+        "gan_loss": [StrOptions({"standard", "wgan-gp"})],
         "discriminator_dropout": [Interval(Real, 0, 1, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
     }
@@ -357,6 +406,9 @@ class AnoGAN(_GANDetector):
         n_search_iter=500,
         search_lr=0.01,
         n_search_candidates=64,
+        gan_loss="standard",
+        n_critic=5,
+        gradient_penalty_weight=10.0,
         architecture="auto",
         image_shape=None,
         latent_dim="auto",
@@ -401,18 +453,33 @@ class AnoGAN(_GANDetector):
         self.n_search_iter = n_search_iter
         self.search_lr = search_lr
         self.n_search_candidates = n_search_candidates
+        self.gan_loss = gan_loss
+        self.n_critic = n_critic
+        self.gradient_penalty_weight = gradient_penalty_weight
         self.generator_layer_sizes = generator_layer_sizes
         self.discriminator_dropout = discriminator_dropout
         self.negative_slope = negative_slope
         self.ema_decay = ema_decay
 
+    def _check_parameters(self):
+        super()._check_parameters()
+        if self.gan_loss == "wgan-gp" and self.score_method == "ce":
+            raise ValueError(
+                "score_method='ce' needs a discriminator that outputs logits; with "
+                "gan_loss='wgan-gp' D is a Wasserstein critic. Use score_method='fm'."
+            )
+
     def _net_params(self):
         return {"ema_decay": self.ema_decay}
 
     def _build_model(self, spec: NetworkSpec) -> AnoGANModel:
+        # The gradient penalty is per sample, which batch normalisation breaks.
+        batch_norm = None if self.gan_loss == "standard" else False
         return AnoGANModel(
             self._make_generator(spec),
-            self._make_discriminator(spec, dropout=self.discriminator_dropout),
+            self._make_discriminator(
+                spec, dropout=self.discriminator_dropout, batch_norm=batch_norm
+            ),
             latent_dim=self.latent_dim_,
             score_method=self.score_method,
             reconstruction_weight=self.reconstruction_weight,
@@ -420,4 +487,7 @@ class AnoGAN(_GANDetector):
             n_search_iter=self.n_search_iter,
             search_lr=self.search_lr,
             n_search_candidates=self.n_search_candidates,
+            gan_loss=self.gan_loss,
+            n_critic=self.n_critic,
+            gradient_penalty_weight=self.gradient_penalty_weight,
         )

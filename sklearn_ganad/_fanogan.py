@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._gan import _GANDetector
 from ._net import AdversarialModel
-from .losses import mean_squared_error
+from .losses import gradient_penalty, mean_squared_error, wasserstein_critic_loss
 from .networks import NetworkSpec, make_encoder
 from .utils._docstring import fill_doc
 
@@ -106,7 +106,7 @@ class FAnoGANModel(AdversarialModel):
     # -- losses ---------------------------------------------------------------
 
     def gradient_penalty(self, x, generated):
-        """WGAN-GP's penalty: mean (||grad_x D(x_mix)||_2 - 1)^2.
+        """WGAN-GP's penalty of the critic (see :func:`~sklearn_ganad.losses.gradient_penalty`).
 
         Parameters
         ----------
@@ -116,18 +116,12 @@ class FAnoGANModel(AdversarialModel):
         -------
         penalty : torch.Tensor (scalar)
         """
-        alpha = torch.rand(len(x), 1, device=x.device, dtype=x.dtype)
-        mixed = (x + alpha * (generated - x)).requires_grad_(True)
-        (gradient,) = torch.autograd.grad(self.critic(mixed).sum(), mixed, create_graph=True)
-        return (gradient.norm(2, dim=1) - 1.0).square().mean()
+        return gradient_penalty(self.critic, x, generated)
 
     def _critic_loss(self, x):
         with torch.no_grad():
             generated = self.generator(self.sample_latent(x))
-        distance = self.critic(x).mean() - self.critic(generated).mean()
-        penalty = self.gradient_penalty(x, generated)
-        loss = -distance + self.gradient_penalty_weight * penalty
-        return loss, {"wasserstein_distance": distance, "gradient_penalty": penalty}
+        return wasserstein_critic_loss(self.critic, x, generated, self.gradient_penalty_weight)
 
     def _encoder_loss(self, x):
         if self.encoder_loss == "ziz":
@@ -205,10 +199,8 @@ class FAnoGAN(_GANDetector):
         recommendation.
     kappa : float, default=1.0
         Weight of the feature residual in izi_f (the paper's 1).
-    n_critic : int, default=5
-        Critic steps per generator step (WGAN-GP's 5).
-    gradient_penalty_weight : float, default=10.0
-        Weight of the gradient penalty (WGAN-GP's 10).
+    %(n_critic)s
+    %(gradient_penalty_weight)s
     encoder_epochs : int, default=50
         Epochs of the encoder stage, after the ``max_epochs`` of the GAN.
     encoder_lr : float, default=5e-5
@@ -290,8 +282,6 @@ class FAnoGAN(_GANDetector):
         "score_method": [StrOptions(set(_VARIANTS))],
         "encoder_loss": [StrOptions(set(_VARIANTS))],
         "kappa": [Interval(Real, 0, None, closed="left")],
-        "n_critic": [Interval(Integral, 1, None, closed="left")],
-        "gradient_penalty_weight": [Interval(Real, 0, None, closed="left")],
         "encoder_epochs": [Interval(Integral, 1, None, closed="left")],
         "encoder_lr": [Interval(Real, 0, None, closed="neither")],
     }

@@ -7,7 +7,7 @@ searches the latent space, f-AnoGAN trains an encoder afterwards.
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
@@ -28,6 +28,9 @@ class _GANDetector(BaseGANDetector):
         **BaseGANDetector._parameter_constraints,
         "generator_layer_sizes": [tuple, list],
         "negative_slope": [Interval(Real, 0, None, closed="left")],
+        # WGAN-GP training: f-AnoGAN's, and AnoGAN's with gan_loss="wgan-gp".
+        "n_critic": [Interval(Integral, 1, None, closed="left")],
+        "gradient_penalty_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     def _check_parameters(self):

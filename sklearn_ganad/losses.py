@@ -19,6 +19,8 @@ __all__ = [
     "norm",
     "bce_with_logits",
     "bce_with_logits_per_sample",
+    "gradient_penalty",
+    "wasserstein_critic_loss",
 ]
 
 DISTANCES = ("l1", "l2")
@@ -126,3 +128,50 @@ def bce_with_logits_per_sample(logits: torch.Tensor, target: float) -> torch.Ten
     return F.binary_cross_entropy_with_logits(
         logits, torch.full_like(logits, target), reduction="none"
     )
+
+
+def gradient_penalty(critic, real: torch.Tensor, generated: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP's penalty: ``mean (||grad D(x_mix)||_2 - 1)^2``.
+
+    ``x_mix`` is a uniformly random point between each real row and the
+    generated row beside it (Gulrajani et al., 2017). The graph is kept, so
+    the penalty trains the critic.
+
+    Parameters
+    ----------
+    critic : callable
+        D, mapping rows of shape (n, n_features) to scores of shape (n,).
+    real, generated : torch.Tensor of shape (n, n_features)
+
+    Returns
+    -------
+    penalty : torch.Tensor (scalar)
+    """
+    alpha = torch.rand(len(real), 1, device=real.device, dtype=real.dtype)
+    mixed = (real + alpha * (generated - real)).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return (gradient.norm(2, dim=1) - 1.0).square().mean()
+
+
+def wasserstein_critic_loss(critic, real, generated, penalty_weight: float):
+    """WGAN-GP critic loss ``mean D(G(z)) - mean D(x) + penalty_weight * GP``.
+
+    Parameters
+    ----------
+    critic : callable
+        D, mapping rows to scores of shape (n,).
+    real, generated : torch.Tensor of shape (n, n_features)
+        ``generated`` should carry no graph to G (the critic's step only).
+    penalty_weight : float
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar)
+    terms : dict
+        ``wasserstein_distance`` (``mean D(x) - mean D(G(z))``) and
+        ``gradient_penalty``, for the training history.
+    """
+    distance = critic(real).mean() - critic(generated).mean()
+    penalty = gradient_penalty(critic, real, generated)
+    loss = -distance + penalty_weight * penalty
+    return loss, {"wasserstein_distance": distance, "gradient_penalty": penalty}

@@ -141,6 +141,50 @@ def test_anogan_on_images(small_images):
     assert_array_equal(detector.score_samples(small_images[:3]), scores[:3])
 
 
+def _optimizer_steps(optimizer):
+    return {int(state["step"]) for state in optimizer.state.values()}
+
+
+def test_anogan_wgan_gp_trains_a_critic_and_skips_generator_batches():
+    X = np.random.RandomState(0).normal(size=(96, 3))  # six batches of 16
+    wgan = make_fast(AnoGAN, gan_loss="wgan-gp", n_critic=3, betas=(0.0, 0.9)).fit(X).net_
+    assert _optimizer_steps(wgan.optimizer_discriminator_) == {12}
+    assert _optimizer_steps(wgan.optimizer_) == {4}  # the generator's
+    terms = ("train_wasserstein_distance", "train_gradient_penalty")
+    assert all(np.isfinite(epoch[key]) for epoch in wgan.history for key in terms)
+    standard = make_fast(AnoGAN, n_critic=3).fit(X).net_
+    assert _optimizer_steps(standard.optimizer_) == {12}  # n_critic is unused
+    assert not any(key in epoch for epoch in standard.history for key in terms)
+
+
+def test_anogan_wgan_gp_ranks_the_outliers_last(blobs):
+    detector = make_fast(
+        AnoGAN, gan_loss="wgan-gp", betas=(0.0, 0.9), hidden_layer_sizes=(16,),
+        max_epochs=20, n_search_iter=20,
+    ).fit(blobs[:200])  # fmt: skip
+    labels = np.r_[np.zeros(200), np.ones(5)]
+    assert roc_auc_score(labels, -detector.score_samples(blobs)) > 0.95
+
+
+def test_anogan_wgan_gp_critic_has_no_batch_norm():
+    def has_batch_norm(module):
+        return any(isinstance(m, nn.BatchNorm2d) for m in module.modules())
+
+    # 16x16: two levels, so D has a normalised second convolution by default.
+    images = np.random.RandomState(0).rand(32, 1, 16, 16).astype(np.float32) * 2 - 1
+    standard = make_fast(AnoGAN, max_epochs=1).fit(images).net_.module_
+    wgan = make_fast(AnoGAN, gan_loss="wgan-gp", max_epochs=1).fit(images).net_.module_
+    assert has_batch_norm(standard.discriminator) and has_batch_norm(wgan.generator)
+    assert not has_batch_norm(wgan.discriminator)
+
+
+def test_anogan_refuses_the_ce_score_with_a_critic():
+    detector = AnoGAN(gan_loss="wgan-gp", score_method="ce")
+    with pytest.raises(ValueError, match="score_method='ce'.*gan_loss='wgan-gp'"):
+        detector.fit(np.zeros((10, 3)))
+    assert not hasattr(detector, "net_")
+
+
 # -- f-AnoGAN ------------------------------------------------------------------
 
 

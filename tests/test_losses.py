@@ -8,8 +8,10 @@ import torch
 from sklearn_ganad.losses import (
     bce_with_logits,
     distance,
+    gradient_penalty,
     mean_absolute_error,
     mean_squared_error,
+    wasserstein_critic_loss,
 )
 
 
@@ -51,3 +53,26 @@ def test_per_sample_bce_is_softplus_against_real():
     logits = torch.tensor([0.0, 2.0, -3.0])
     expected = [math.log1p(math.exp(-v)) for v in (0.0, 2.0, -3.0)]
     assert bce_with_logits_per_sample(logits, 1.0).tolist() == pytest.approx(expected)
+
+
+def _linear_critic():
+    critic = torch.nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 0.0, 4.0]]))
+    return lambda rows: critic(rows).squeeze(1)
+
+
+def test_gradient_penalty_of_a_linear_critic_is_its_slope_minus_one_squared():
+    real, generated = torch.randn(8, 3), torch.randn(8, 3)
+    # The gradient of w.x is w everywhere: the penalty is (||w|| - 1)^2 = 16.
+    assert gradient_penalty(_linear_critic(), real, generated).item() == pytest.approx(16.0)
+
+
+def test_wasserstein_critic_loss_formula():
+    critic = _linear_critic()
+    real, generated = torch.randn(8, 3), torch.randn(8, 3)
+    loss, terms = wasserstein_critic_loss(critic, real, generated, penalty_weight=0.5)
+    distance = critic(real).mean() - critic(generated).mean()
+    assert terms["wasserstein_distance"].item() == pytest.approx(distance.item())
+    assert terms["gradient_penalty"].item() == pytest.approx(16.0)
+    assert loss.item() == pytest.approx(-distance.item() + 0.5 * 16.0)

@@ -26,6 +26,10 @@ _SHARED = {
 default="auto"
         Activation of the generator's output. ``"auto"`` is ``"tanh"`` for
         convolutional nets (scale images to [-1, 1]) and ``"linear"`` for tables.""",
+    "n_critic": """n_critic : int, default=5
+        Critic steps per generator step of the WGAN-GP (its paper's 5).""",
+    "gradient_penalty_weight": """gradient_penalty_weight : float, default=10.0
+        Weight of the WGAN-GP gradient penalty (its paper's 10).""",
     "max_epochs": """max_epochs : int, default=%(max_epochs_default)s
         Number of passes over the training data.""",
     "batch_size": """batch_size : int, default=%(batch_size_default)s
