@@ -1,7 +1,9 @@
 """How much of KDDCUP99's training data AnoGAN's generator covers.
 
 Fits AnoGAN on the quick profile's KDDCUP99 training rows (20,000, min-max
-scaled) and prints:
+scaled, or as they are with ``--unscaled``), with the quick budget of
+``--method`` (``AnoGAN``, the paper's GAN, or ``AnoGAN-WGAN-GP``, f-AnoGAN's
+WGAN-GP scored by AnoGAN's search), and prints:
 
 * the per-feature standard deviation of 2,000 generated rows (near 0: the
   generator produces a single row, a mode collapse);
@@ -13,7 +15,9 @@ scaled) and prints:
 Run from the repository root, with ``../shared/data`` or ``SKLEARN_GANAD_DATA``
 holding ``kddcup.data_10_percent.gz`` (else scikit-learn's fetcher is used)::
 
-    python -m benchmarks.anogan_coverage --lr 1e-3 --epochs 10 --output-activation sigmoid
+    python -m benchmarks.anogan_coverage
+    python -m benchmarks.anogan_coverage --method AnoGAN-WGAN-GP
+    python -m benchmarks.anogan_coverage --lr 1e-5 --epochs 40   # override the budget
 """
 
 from __future__ import annotations
@@ -28,34 +32,38 @@ from sklearn.metrics import pairwise_distances_argmin_min, roc_auc_score
 from sklearn_ganad import AnoGAN
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
+from ._methods import budget
 from ._tasks import default_data_dir, kddcup99_tasks
 
 
 def main(argv=None):
     """Fit AnoGAN once and print its generator's coverage and its scores."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.anogan_coverage")
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--output-activation", default="sigmoid")
-    parser.add_argument("--search-steps", type=int, default=100)
+    parser.add_argument("--method", choices=("AnoGAN", "AnoGAN-WGAN-GP"), default="AnoGAN")
+    parser.add_argument("--lr", type=float, help="default: the quick budget's")
+    parser.add_argument("--epochs", type=int, help="default: the quick budget's")
+    parser.add_argument("--output-activation", help="default: the quick budget's")
+    parser.add_argument("--search-steps", type=int, help="default: the quick budget's")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--unscaled", action="store_true", help="the papers' unscaled features")
     args = parser.parse_args(argv)
 
-    task = kddcup99_tasks("quick", default_data_dir())[0]
+    task = kddcup99_tasks("quick", default_data_dir(), scale=not args.unscaled)[0]
     X = task.X_train
     test = np.sort(np.random.RandomState(0).choice(len(task.X_test), 10_000, replace=False))
     X_test, y_test = task.X_test[test], task.y_test[test]
     n_distinct = len(np.unique(X.round(3), axis=0))
     print(f"training rows: {len(X):,}, distinct at 3 decimals: {n_distinct:,}")
 
-    start = time.perf_counter()
-    detector = AnoGAN(
-        max_epochs=args.epochs,
-        lr=args.lr,
-        output_activation=args.output_activation,
+    params = budget("quick", args.method, task.dataset)
+    overrides = dict(
+        lr=args.lr, max_epochs=args.epochs, output_activation=args.output_activation,
         n_search_iter=args.search_steps,
-        random_state=args.seed,
-    ).fit(X)
+    )  # fmt: skip
+    params.update({name: value for name, value in overrides.items() if value is not None})
+    print(f"{args.method}: {params}")
+    start = time.perf_counter()
+    detector = AnoGAN(random_state=args.seed, **params).fit(X)
     print(f"fit: {time.perf_counter() - start:.0f} s")
 
     model = detector.net_.module_
@@ -69,7 +77,7 @@ def main(argv=None):
         "distance from a training row to the nearest generated row: median "
         f"{np.median(to_generated):.3f}, 90th percentile {np.percentile(to_generated, 90):.3f}"
     )
-    for steps in (0, args.search_steps):
+    for steps in (0, params["n_search_iter"]):
         model.n_search_iter = steps
         scores = -detector.score_samples(X_test)
         f1 = precision_recall_f1_at_percentile(y_test, scores, task.threshold_percentile)[2]

@@ -7,6 +7,7 @@ import pytest
 from benchmarks import _report
 from benchmarks._methods import BUDGETS, family
 from benchmarks.run import main
+from sklearn_ganad import FAnoGAN
 
 
 def _rows():
@@ -139,3 +140,23 @@ def test_search_benchmark_times_the_same_search(monkeypatch):
     assert result["matmul_floor_rows_per_s"] > 0
     floor = result["matmul_floor_rows_per_s"]
     assert result["share_of_floor"] == result["batched_rows_per_s"] / floor
+
+
+@pytest.mark.parametrize("profile", ["quick", "paper"])
+@pytest.mark.parametrize("dataset", ["kddcup99", "arrhythmia", "mnist", "digits"])
+def test_anogan_wgan_gp_budget_is_fanogans_gan_with_anogans_search(profile, dataset):
+    from benchmarks._methods import budget
+
+    variant = budget(profile, "AnoGAN-WGAN-GP", dataset)
+    fanogan = budget(profile, "FAnoGAN", dataset)
+    assert variant["gan_loss"] == "wgan-gp" and variant["ema_decay"] is None
+    for name, value in fanogan.items():
+        if not name.startswith("encoder_"):
+            assert variant[name] == value
+    assert not any(name.startswith("encoder_") for name in variant)
+    steps = budget(profile, "AnoGAN", dataset).get("n_search_iter", 500)
+    assert variant["n_search_iter"] == steps
+    # f-AnoGAN's defaults where its budget is silent, so both GANs train alike.
+    defaults = FAnoGAN().get_params()
+    for name in ("lr", "batch_size", "betas", "negative_slope"):
+        assert variant[name] == fanogan.get(name, defaults[name])
