@@ -77,6 +77,8 @@ class AnoGANModel(AdversarialModel):
 
     player_networks = {"discriminator": ("discriminator",), "generator": ("generator",)}
     main_player = "generator"
+    # Fallbacks for models pickled before these options existed (standard GAN).
+    gan_loss, n_critic, gradient_penalty_weight = "standard", 5, 10.0
 
     def __init__(
         self, generator, discriminator, *, latent_dim, score_method="fm",

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.exceptions import DeviceWarning
 
 import sklearn_ganad
-from sklearn_ganad import InconsistentVersionWarning
+from sklearn_ganad import AnoGAN, InconsistentVersionWarning
 
 from ._params import ALL_DETECTORS, make_fast
 
@@ -114,3 +114,23 @@ def test_gpu_trained_model_scores_in_a_process_without_gpu(small_table, tmp_path
     np.testing.assert_allclose(
         np.load(tmp_path / "s.npy"), detector.score_samples(small_table), rtol=1e-4, atol=1e-6
     )
+
+
+def test_file_from_before_a_parameter_existed_loads_with_its_default(small_table):
+    # An AnoGAN saved before gan_loss, n_critic and gradient_penalty_weight
+    # existed: the estimator and its model lack them.
+    detector = make_fast(AnoGAN).fit(small_table)
+    old = pickle.loads(pickle.dumps(detector))
+    added = ("gan_loss", "n_critic", "gradient_penalty_weight")
+    for name in added:
+        delattr(old, name)
+        delattr(old.net_.module_, name)
+    loaded = pickle.loads(pickle.dumps(old))
+    defaults = AnoGAN().get_params()
+    assert all(loaded.get_params()[name] == defaults[name] for name in added)
+    assert loaded.net_.module_.gan_loss == "standard"
+    np.testing.assert_array_equal(
+        loaded.score_samples(small_table), detector.score_samples(small_table)
+    )
+    loaded.net_.partial_fit(small_table)  # training goes on with the standard GAN
+    assert "train_wasserstein_distance" not in loaded.net_.history[-1]
