@@ -83,8 +83,11 @@ def _pyod_rows_per_second(X_train, X, latent_dim, seed):
     return len(X) / elapsed
 
 
-def _products(left, right, times=10):
-    for _ in range(times):
+_PRODUCTS_PER_TIMING = 10
+
+
+def _products(left, right):
+    for _ in range(_PRODUCTS_PER_TIMING):
         torch.mm(left, right)
 
 
@@ -114,7 +117,8 @@ def _matmul_floor(model, n_features, chunk_size, steps, repeats=20):
         # Forward (rows x weight^T) and the gradient to the input (rows x weight).
         for left, right in ((torch.rand(chunk_size, n_in), weight.T),
                             (torch.rand(chunk_size, n_out), weight)):  # fmt: skip
-            seconds += _best_time(functools.partial(_products, left, right), repeats) / 10
+            timing = _best_time(functools.partial(_products, left, right), repeats)
+            seconds += timing / _PRODUCTS_PER_TIMING
     return flop, chunk_size / (seconds * steps)
 
 

@@ -349,11 +349,11 @@ class AnoGAN(_GANDetector):
 
     ``gan_loss="wgan-gp"`` is not in the AnoGAN paper: it is the GAN of its
     successor, f-AnoGAN, scored by AnoGAN's search instead of f-AnoGAN's
-    encoder. On the KDDCUP99 training rows, which are nearly two point
-    masses: in the package's benchmark the standard GAN's generator
-    collapses onto the larger one on min-max scaled rows (the search then
-    ranks the other's test rows as anomalies) and misses the raw rows in one
-    seed of three; the WGAN-GP generator covers them in every seed.
+    encoder. KDDCUP99's training rows are nearly two point masses; in the
+    package's benchmark the standard GAN's generator collapses onto the
+    larger one on min-max scaled rows (the search then ranks the other's
+    test rows as anomalies) and misses the raw rows in one seed of three,
+    while the WGAN-GP generator covers them in every seed.
 
     Deviations: the search starts from the best of fixed candidates rather
     than from a fresh random code per sample (so that scores are

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -459,7 +458,7 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         # A parameter added after the file was written takes its default,
         # which by the package's rule keeps the behaviour the model was fitted
         # with (AnoGAN's gan_loss="standard", say).
-        for name, default in self._get_param_defaults().items():
+        for name, default in type(self)().get_params(deep=False).items():
             state.setdefault(name, default)
         super().__setstate__(state)
         net = state.get("net_")
@@ -467,14 +466,6 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             # skorch maps a net saved on a GPU to the CPU when no GPU is
             # available; follow it, so that the detector reports where it runs.
             self.device_ = str(net.device)
-
-    @classmethod
-    def _get_param_defaults(cls):
-        return {
-            name: parameter.default
-            for name, parameter in inspect.signature(cls.__init__).parameters.items()
-            if parameter.kind == parameter.KEYWORD_ONLY
-        }
 
     @staticmethod
     def _labels(decision):

@@ -207,13 +207,9 @@ def test_fanogan_generator_steps_once_per_n_critic_batches():
     X = np.random.RandomState(0).normal(size=(96, 3))  # six batches of 16
     detector = make_fast(FAnoGAN, max_epochs=2, n_critic=3).fit(X)
     net = detector.net_
-
-    def steps(optimizer):
-        return {int(state["step"]) for state in optimizer.state.values()}
-
-    assert steps(net.optimizer_critic_) == {12}
-    assert steps(net.optimizer_) == {4}  # the generator's
-    assert steps(net.optimizer_encoder_) == {12}  # two encoder epochs
+    assert _optimizer_steps(net.optimizer_critic_) == {12}
+    assert _optimizer_steps(net.optimizer_) == {4}  # the generator's
+    assert _optimizer_steps(net.optimizer_encoder_) == {12}  # two encoder epochs
     assert net.optimizer_encoder_.param_groups[0]["lr"] == detector.encoder_lr
 
 
