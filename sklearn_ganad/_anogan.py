@@ -234,9 +234,7 @@ class AnoGANModel(AdversarialModel):
 
 @fill_doc(
     hidden_default="(256, 128, 128)",
-    max_epochs_default="100",
     batch_size_default="50",
-    lr_default="1e-5",
     betas_default="(0.5, 0.999)",
 )
 class AnoGAN(_GANDetector):
@@ -263,6 +261,7 @@ class AnoGAN(_GANDetector):
     Parameters
     ----------
     %(contamination)s
+    %(preprocessing)s
     score_method : {"fm", "ce"}, default="fm"
         The discrimination loss L_D: ``"fm"``, feature matching
         ``||f(x) - f(G(z))||_d`` on D's last hidden layer (the paper's
@@ -274,9 +273,12 @@ class AnoGAN(_GANDetector):
         0.1).
     norm_degree : int, default=1
         Degree d of both norms (1 in the paper).
-    n_search_iter : int, default=500
-        Adam steps of the latent search per sample (the paper's 500). The
-        cost of scoring grows linearly with it.
+    n_search_iter : int or "auto", default="auto"
+        Adam steps of the latent search per sample. The cost of scoring
+        grows linearly with it. ``"auto"`` is 100 for tables and 20 for
+        images, where a step costs a convolutional pass (the paper's 500 is
+        in :func:`~sklearn_ganad.presets.paper_params`); the value used is
+        ``n_search_iter_``.
     search_lr : float, default=0.01
         Initial step size of the search's Adam. As in the EGBAD code it is
         divided by 10 after 60%% of the steps and by 20 after 80%%.
@@ -330,6 +332,8 @@ class AnoGAN(_GANDetector):
     Attributes
     ----------
     %(shared_attributes)s
+    n_search_iter_ : int
+        The search steps per sample (``n_search_iter`` resolved).
 
     See Also
     --------
@@ -338,12 +342,16 @@ class AnoGAN(_GANDetector):
 
     Notes
     -----
-    Defaults are the KDDCUP99 model of the AnoGAN baseline in the EGBAD code
-    (``gan/kdd_utilities.py``): latent size 32; G: 32 -> 64 -> 128 (ReLU)
-    -> 121 (linear); D: 121 -> 256 -> 128 -> 128 (leaky ReLU 0.1, dropout
-    0.2; the last layer is f) -> 1 logit; Glorot initialisation; Adam with lr
-    1e-5 and beta1 0.5; batch size 50; weights averaged with decay 0.9999;
-    search: 500 Adam steps from 0.01, L1 norms, lambda = 0.1. The paper
+    The networks are the KDDCUP99 model of the AnoGAN baseline in the EGBAD
+    code (``gan/kdd_utilities.py``): latent size 32; G: 32 -> 64 -> 128
+    (ReLU) -> 121 (linear); D: 121 -> 256 -> 128 -> 128 (leaky ReLU 0.1,
+    dropout 0.2; the last layer is f) -> 1 logit; Glorot initialisation;
+    Adam with beta1 0.5; weights averaged with decay 0.9999; search steps from
+    0.01, L1 norms, lambda = 0.1. The training and search defaults are chosen
+    for the data a user brings (see the user guide's "Training budgets");
+    the baseline's settings (lr 1e-5, batch size 50, 100 epochs, 500 search
+    steps, no scaling) are ``paper_params("AnoGAN", "kddcup99")``
+    (:func:`~sklearn_ganad.presets.paper_params`). The paper
     itself used a DCGAN on 64x64 images; images here use the package's
     DCGAN-style networks (see :mod:`sklearn_ganad.networks`).
 
@@ -384,7 +392,7 @@ class AnoGAN(_GANDetector):
         "score_method": [StrOptions({"fm", "ce"})],
         "reconstruction_weight": [Interval(Real, 0, 1, closed="both")],
         "norm_degree": [Interval(Integral, 1, None, closed="left")],
-        "n_search_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_search_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "search_lr": [Interval(Real, 0, None, closed="neither")],
         "n_search_candidates": [Interval(Integral, 1, None, closed="left")],
         "gan_loss": [StrOptions({"standard", "wgan-gp"})],
@@ -403,10 +411,11 @@ class AnoGAN(_GANDetector):
         self,
         *,
         contamination=0.1,
+        preprocessing="auto",
         score_method="fm",
         reconstruction_weight=0.9,
         norm_degree=1,
-        n_search_iter=500,
+        n_search_iter="auto",
         search_lr=0.01,
         n_search_candidates=64,
         gan_loss="standard",
@@ -422,9 +431,9 @@ class AnoGAN(_GANDetector):
         conv_channels=(64, 128, 256, 512),
         output_activation="auto",
         ema_decay=0.9999,
-        max_epochs=100,
+        max_epochs="auto",
         batch_size=50,
-        lr=1e-5,
+        lr="auto",
         betas=(0.5, 0.999),
         validation_fraction=None,
         device="auto",
@@ -434,6 +443,7 @@ class AnoGAN(_GANDetector):
     ):
         super().__init__(
             contamination=contamination,
+            preprocessing=preprocessing,
             architecture=architecture,
             image_shape=image_shape,
             latent_dim=latent_dim,
@@ -475,7 +485,15 @@ class AnoGAN(_GANDetector):
     def _net_params(self):
         return {"ema_decay": self.ema_decay}
 
+    # n_search_iter="auto": search steps per network family.
+    _auto_search_iter = {"mlp": 100, "conv": 20}
+
     def _build_model(self, spec: NetworkSpec) -> AnoGANModel:
+        self.n_search_iter_ = (
+            self._auto_search_iter[spec.kind]
+            if self.n_search_iter == "auto"
+            else int(self.n_search_iter)
+        )
         # The gradient penalty is per sample, which batch normalisation breaks.
         batch_norm = None if self.gan_loss == "standard" else False
         return AnoGANModel(
@@ -487,7 +505,7 @@ class AnoGAN(_GANDetector):
             score_method=self.score_method,
             reconstruction_weight=self.reconstruction_weight,
             norm_degree=self.norm_degree,
-            n_search_iter=self.n_search_iter,
+            n_search_iter=self.n_search_iter_,
             search_lr=self.search_lr,
             n_search_candidates=self.n_search_candidates,
             gan_loss=self.gan_loss,

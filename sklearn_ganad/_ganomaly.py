@@ -149,9 +149,7 @@ class GANomalyModel(AdversarialModel):
 
 @fill_doc(
     hidden_default="(128, 64)",
-    max_epochs_default="15",
     batch_size_default="64",
-    lr_default="2e-4",
     betas_default="(0.5, 0.999)",
 )
 class GANomaly(BaseGANDetector):
@@ -171,6 +169,7 @@ class GANomaly(BaseGANDetector):
     Parameters
     ----------
     %(contamination)s
+    %(preprocessing)s
     adversarial_weight : float, default=1.0
         Weight w_adv of the feature-matching loss.
     contextual_weight : float, default=50.0
@@ -213,8 +212,11 @@ class GANomaly(BaseGANDetector):
     Notes
     -----
     Defaults follow the authors' code (``options.py``): Adam with lr 2e-4 and
-    betas (0.5, 0.999), batch size 64, 15 epochs, latent size 100 and 64 base
-    filters for images; w_adv = 1, w_con = 50, w_enc = 1. For images the
+    betas (0.5, 0.999), batch size 64, latent size 100 and 64 base filters
+    for images; w_adv = 1, w_con = 50, w_enc = 1. The training length is a
+    step budget (``max_epochs="auto"``) and tables are standardised; the
+    authors' 15 epochs without scaling are ``paper_params("GANomaly",
+    "mnist")`` (:func:`~sklearn_ganad.presets.paper_params`). For images the
     networks are DCGAN-style (see :mod:`sklearn_ganad.networks`), with a
     tanh output: scale pixels to [-1, 1]. The paper has no tabular variant;
     for tables the three encoders/decoders and the discriminator are
@@ -255,10 +257,14 @@ class GANomaly(BaseGANDetector):
         "discriminator_reset_threshold": [Interval(Real, 0, None, closed="left"), None],
     }
 
+    # The authors' 2e-4 trains within the step budget on tables and images.
+    _auto_lr = {"mlp": 2e-4, "conv": 2e-4}
+
     def __init__(
         self,
         *,
         contamination=0.1,
+        preprocessing="auto",
         adversarial_weight=1.0,
         contextual_weight=50.0,
         encoder_weight=1.0,
@@ -270,9 +276,9 @@ class GANomaly(BaseGANDetector):
         hidden_layer_sizes=(128, 64),
         conv_channels=(64, 128, 256, 512),
         output_activation="auto",
-        max_epochs=15,
+        max_epochs="auto",
         batch_size=64,
-        lr=2e-4,
+        lr="auto",
         betas=(0.5, 0.999),
         validation_fraction=None,
         device="auto",
@@ -282,6 +288,7 @@ class GANomaly(BaseGANDetector):
     ):
         super().__init__(
             contamination=contamination,
+            preprocessing=preprocessing,
             architecture=architecture,
             image_shape=image_shape,
             latent_dim=latent_dim,

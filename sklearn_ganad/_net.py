@@ -510,10 +510,12 @@ class GANNet(NeuralNet):
         return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
 
     def _take_snapshot(self):
+        # Taken after every epoch: a clone of the tensors, not a deepcopy of
+        # the state dicts, which costs more than a short epoch itself.
         self._finite_state_ = {
-            "module": copy.deepcopy(self.module_.state_dict()),
+            "module": _clone_tensors(self.module_.state_dict()),
             "optimizers": {
-                name: copy.deepcopy(getattr(self, name + "_").state_dict())
+                name: _clone_tensors(getattr(self, name + "_").state_dict())
                 for name in self._optimizers
             },
             "epoch": len(self.history),
@@ -535,6 +537,17 @@ class GANNet(NeuralNet):
             _attach_weight_average(self.module_)
         self._take_snapshot()
 
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Start the epoch's history row; the first of a call records its planned epochs.
+
+        ``planned_epochs`` is what ``max_epochs="auto"`` resolved to (or the
+        ``epochs`` of a ``partial_fit``), so the history shows the budget.
+        """
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid)
+        if getattr(self, "_first_epoch_of_call_", False):
+            self.history.record("planned_epochs", self.planned_epochs_)
+            self._first_epoch_of_call_ = False
+
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Remember the state of each epoch that ended with finite parameters."""
         if self._state_is_finite():
@@ -544,7 +557,9 @@ class GANNet(NeuralNet):
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         """Drop the snapshot, which is only needed while training."""
-        for name in ("_finite_state_", "_last_main_loss_", "_idle_parameters_"):
+        for name in (
+            "_finite_state_", "_last_main_loss_", "_idle_parameters_", "_first_epoch_of_call_",
+        ):  # fmt: skip
             self.__dict__.pop(name, None)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
@@ -554,6 +569,10 @@ class GANNet(NeuralNet):
         that ``EarlyStopping(load_best=True)`` first restores the best epoch
         (its weights and their averages).
         """
+        # What this call will train for, for callbacks such as a progress bar:
+        # on_train_begin runs before fit_loop receives ``epochs``.
+        self.planned_epochs_ = fit_params.get("epochs") or self.max_epochs
+        self._first_epoch_of_call_ = True
         super().partial_fit(X, y, classes=classes, **fit_params)
         if self.ema_decay is not None and _has_weight_average(self.module_):
             _adopt_weight_average(self.module_)
@@ -668,8 +687,21 @@ class GANNet(NeuralNet):
         return outputs
 
 
+def _clone_tensors(state):
+    """Copy a (nested) state dict: tensors cloned, containers rebuilt."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return type(state)((key, _clone_tensors(value)) for key, value in state.items())
+    if isinstance(state, (list, tuple)):
+        return type(state)(_clone_tensors(value) for value in state)
+    return state
+
+
 # History entries that are bookkeeping, not losses.
-_HISTORY_BOOKKEEPING = {"epoch", "dur", "train_batch_count", "valid_batch_count"}
+_HISTORY_BOOKKEEPING = {
+    "epoch", "dur", "train_batch_count", "valid_batch_count", "planned_epochs",
+}  # fmt: skip
 
 
 def epoch_losses(epoch: dict) -> dict[str, float]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -19,6 +21,9 @@ from .utils._torch import draw_seed, fused_adam_supported, resolve_device, seede
 from .utils._validation import check_image_shape, check_image_shape_matches, check_widths
 
 __all__ = ["BaseGANDetector"]
+
+# The scalers of ``preprocessing``, fitted on the training data.
+_SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 
 # Bounded output layers and the range of data they can reproduce.
 _OUTPUT_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
@@ -46,15 +51,16 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "preprocessing": [StrOptions({"auto", "standard", "minmax"}), None],
         "architecture": [StrOptions({"auto", "mlp", "conv"})],
         "image_shape": [tuple, list, None],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "hidden_layer_sizes": [tuple, list],
         "conv_channels": [tuple, list],
         "output_activation": [StrOptions({"auto", "linear", "tanh", "sigmoid"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "betas": [tuple, list],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "device": [str, None],
@@ -72,12 +78,28 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     # rows; about 2x the cost of float32); convolutions in float32, for which
     # float64 costs about 4x on the CPU.
     _exact_scores = {"mlp": True, "conv": False}
+    # max_epochs="auto": about this many optimisation steps (mini-batches) per
+    # network family, in whole epochs, at most _auto_max_epochs of them. A
+    # step budget rather than an epoch count keeps small tables from being
+    # undertrained and large ones from taking hours (see the user guide's
+    # "Training budgets").
+    _auto_train_steps = {"mlp": 2000, "conv": 1000}
+    _auto_max_epochs = 1000
+    # lr="auto": Adam's step size per network family, large enough to train
+    # within the step budget (the BiGAN papers' 1e-5 needs hundreds of
+    # thousands of steps), DCGAN's 2e-4 for convolutions.
+    _auto_lr = {"mlp": 1e-3, "conv": 2e-4}
+    # Values of parameters added after the first release that reproduce how
+    # models fitted before them behave; a model file without the parameter
+    # loads with this value rather than the current default.
+    _legacy_params = {"preprocessing": None}
 
     @abstractmethod
     def __init__(
         self,
         *,
         contamination,
+        preprocessing,
         architecture,
         image_shape,
         latent_dim,
@@ -95,6 +117,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         callbacks,
     ):
         self.contamination = contamination
+        self.preprocessing = preprocessing
         self.architecture = architecture
         self.image_shape = image_shape
         self.latent_dim = latent_dim
@@ -150,7 +173,34 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 image_shape = check_image_shape(self.image_shape)
                 check_image_shape_matches(image_shape, X.shape[1])
             self.image_shape_ = image_shape
+            self.preprocessing_ = self._resolve_preprocessing()
+            self.scaler_ = _SCALERS[self.preprocessing_]().fit(X) if self.preprocessing_ else None
+        if self.scaler_ is not None:
+            X = self.scaler_.transform(X).astype(np.float32, copy=False)
         return X
+
+    def _resolve_preprocessing(self):
+        """The scaling applied to X: ``"standard"`` for tables under ``"auto"``."""
+        if self.preprocessing != "auto":
+            return self.preprocessing
+        is_image = self.image_shape_ is not None or self.architecture == "conv"
+        return None if is_image else "standard"
+
+    def _resolve_epochs(self, epochs, n_samples, *, steps=None):
+        """Resolve an epoch count, ``"auto"`` by the step budget, for ``n_samples`` rows.
+
+        ``"auto"`` gives ``ceil(steps / batches per epoch)`` epochs, at least
+        one and at most ``_auto_max_epochs``, with ``steps`` defaulting to
+        ``_auto_train_steps`` of the network family; the rows held out by
+        ``validation_fraction`` do not count.
+        """
+        if epochs != "auto":
+            return int(epochs)
+        if steps is None:
+            steps = self._auto_train_steps[self.architecture_]
+        n_train = n_samples * (1.0 - (self.validation_fraction or 0.0))
+        batches = max(1, math.ceil(n_train / self.batch_size))
+        return int(min(max(1, math.ceil(steps / batches)), self._auto_max_epochs))
 
     def _check_images_match_image_shape(self, image_shape):
         if self.image_shape is not None and check_image_shape(self.image_shape) != image_shape:
@@ -255,14 +305,16 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             self._auto_latent_dim[spec.kind] if self.latent_dim == "auto" else int(self.latent_dim)
         )
         self.output_activation_ = self._resolve_output_activation(X)
+        self.max_epochs_ = self._resolve_epochs(self.max_epochs, X.shape[0])
+        self.lr_ = self._auto_lr[spec.kind] if self.lr == "auto" else float(self.lr)
         self.device_ = resolve_device(self.device)
         seed = draw_seed(self.random_state)
         with seeded(seed, self.device_):
             self.net_ = GANNet(
                 self._build_model(spec),
-                max_epochs=self.max_epochs,
+                max_epochs=self.max_epochs_,
                 batch_size=self.batch_size,
-                lr=self.lr,
+                lr=self.lr_,
                 optimizer__betas=tuple(self.betas),
                 optimizer__fused=fused_adam_supported(self.device_),
                 train_split=make_train_split(self.validation_fraction, seed),
@@ -398,6 +450,10 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             chunk_size=self._score_chunk_size[self.architecture_],
             exact=self._exact_scores[self.architecture_],
         )
+        if self.scaler_ is not None:
+            # Back to the units of X, so that X - reconstruct(X) is a residual.
+            reconstructions = self.scaler_.inverse_transform(reconstructions)
+            reconstructions = reconstructions.astype(np.float32, copy=False)
         if as_images:
             reconstructions = reconstructions.reshape(len(X), *self.image_shape_)
         return codes, reconstructions
@@ -457,9 +513,15 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             )
         # A parameter added after the file was written takes its default,
         # which by the package's rule keeps the behaviour the model was fitted
-        # with (AnoGAN's gan_loss="standard", say).
+        # with (AnoGAN's gan_loss="standard", say), or, where the default
+        # changed behaviour, the value that reproduces the old one.
         for name, default in type(self)().get_params(deep=False).items():
-            state.setdefault(name, default)
+            state.setdefault(name, self._legacy_params.get(name, default))
+        if "net_" in state:
+            state.setdefault("preprocessing_", None)
+            state.setdefault("scaler_", None)
+            state.setdefault("max_epochs_", state["max_epochs"])
+            state.setdefault("lr_", state["lr"])
         super().__setstate__(state)
         net = state.get("net_")
         if net is not None:

@@ -96,11 +96,13 @@ class EpochProgressBar(Callback):
 
     Parameters
     ----------
-    stages : list of (str, int) or None, default=None
+    stages : list of (str, int or None) or None, default=None
         Label and number of epochs of each successive training call of the
         net (f-AnoGAN, for one, trains its GAN with ``fit`` and then its
-        encoder with ``partial_fit``). Calls beyond the list, or every call
-        when ``None``, are labelled ``"training"`` and last ``net.max_epochs``.
+        encoder with ``partial_fit``); ``None`` epochs are read from the net
+        when the call starts (``GANNet.planned_epochs_``), which is how
+        ``max_epochs="auto"`` is shown. Calls beyond the list, or every call
+        when ``None``, are labelled ``"training"``.
     """
 
     def __init__(self, stages=None):
@@ -129,7 +131,9 @@ class EpochProgressBar(Callback):
         """
         stages = list(self.stages or [])
         call = getattr(self, "n_training_calls_", 0)
-        label, epochs = stages[call] if call < len(stages) else ("training", net.max_epochs)
+        label, epochs = stages[call] if call < len(stages) else ("training", None)
+        if epochs is None:
+            epochs = getattr(net, "planned_epochs_", net.max_epochs)
         self.n_training_calls_ = call + 1
         self.bar_ = tqdm(
             total=epochs, desc=label, unit="epoch", file=sys.stderr, leave=True, disable=False
@@ -181,12 +185,10 @@ def _short_losses(epoch: dict) -> dict:
 
 def _training_stages(method: str, detector) -> list[tuple[str, int]]:
     """Label and epochs of each training call that ``detector.fit`` makes."""
+    # The epochs are read from the net as each call starts ("auto" resolves in fit).
     if isinstance(detector, FAnoGAN):
-        return [
-            (f"{method} GAN", detector.max_epochs),
-            (f"{method} encoder", detector.encoder_epochs),
-        ]
-    return [(method, detector.max_epochs)]
+        return [(f"{method} GAN", None), (f"{method} encoder", None)]
+    return [(method, None)]
 
 
 # -- model files ---------------------------------------------------------------

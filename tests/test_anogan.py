@@ -12,6 +12,7 @@ from torch import nn
 from sklearn_ganad import AnoGAN, FAnoGAN
 from sklearn_ganad._anogan import _search_lr_factor
 from sklearn_ganad.losses import norm
+from sklearn_ganad.presets import paper_params
 
 from ._params import make_fast
 
@@ -33,12 +34,15 @@ def anogan(blobs):
 # -- AnoGAN ------------------------------------------------------------------
 
 
-def test_anogan_defaults_are_the_kddcup99_baseline():
+def test_anogan_paper_preset_is_the_kddcup99_baseline():
     X = np.random.RandomState(0).rand(120, 121).astype(np.float32)
-    detector = AnoGAN(max_epochs=1, n_search_iter=1, random_state=0).fit(X)
+    preset = {**paper_params("AnoGAN", "kddcup99"), "max_epochs": 1, "n_search_iter": 1}
+    detector = AnoGAN(**preset, random_state=0).fit(X)
     params = detector.get_params()
     assert (params["lr"], params["batch_size"], params["ema_decay"]) == (1e-5, 50, 0.9999)
-    assert (AnoGAN().n_search_iter, params["search_lr"]) == (500, 0.01)
+    assert (paper_params("AnoGAN", "kddcup99")["n_search_iter"], params["search_lr"]) == (
+        500, 0.01,
+    )  # fmt: skip
     assert (params["score_method"], params["reconstruction_weight"]) == ("fm", 0.9)
     model = detector.net_.module_
     assert detector.latent_dim_ == 32

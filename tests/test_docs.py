@@ -16,6 +16,7 @@ PUBLIC_MODULES = [
     "sklearn_ganad.metrics",
     "sklearn_ganad.demo",
     "sklearn_ganad.cli",
+    "sklearn_ganad.presets",
 ]
 
 

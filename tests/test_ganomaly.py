@@ -11,12 +11,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_ganad import GANomaly
 from sklearn_ganad.datasets import load_digits_one_class
 from sklearn_ganad.metrics import anomaly_roc_auc_scorer
+from sklearn_ganad.presets import paper_params
 
 from ._params import make_fast
 
 
-def test_defaults_are_the_authors_settings():
-    params = GANomaly().get_params()
+def test_paper_preset_is_the_authors_settings():
+    params = GANomaly(**paper_params("GANomaly", "mnist")).get_params()
     assert params["lr"] == 2e-4 and tuple(params["betas"]) == (0.5, 0.999)
     assert params["batch_size"] == 64 and params["max_epochs"] == 15
     assert (

@@ -6,6 +6,15 @@ _SHARED = {
     "contamination": """contamination : float in (0, 0.5], default=0.1
         The expected share of outliers in the training data. It sets
         ``offset_``: the training scores below it are outliers.""",
+    "preprocessing": """preprocessing : {"auto", "standard", "minmax"} or None, default="auto"
+        Scaling of the features, fitted on the training data and applied
+        before every network (and undone on ``reconstruct``'s output).
+        ``"auto"`` standardises tables (zero mean, unit variance per feature,
+        as PyOD's deep detectors do) and leaves images as they are;
+        ``"standard"`` and ``"minmax"`` apply scikit-learn's
+        ``StandardScaler`` or ``MinMaxScaler`` to any input. ``None`` feeds
+        ``X`` unchanged: use it when ``X`` is already scaled, in a Pipeline
+        for instance, or to reproduce a paper's protocol.""",
     "architecture": """architecture : {"auto", "mlp", "conv"}, default="auto"
         Network family. ``"auto"`` uses DCGAN-style convolutions for images
         (3-D or 4-D ``X``, or ``image_shape`` given) and perceptrons for tables.""",
@@ -30,12 +39,20 @@ default="auto"
         Critic steps per generator step of the WGAN-GP (its paper's 5).""",
     "gradient_penalty_weight": """gradient_penalty_weight : float, default=10.0
         Weight of the WGAN-GP gradient penalty (its paper's 10).""",
-    "max_epochs": """max_epochs : int, default=%(max_epochs_default)s
-        Number of passes over the training data.""",
+    "max_epochs": """max_epochs : int or "auto", default="auto"
+        Number of passes over the training data. ``"auto"`` sets a budget in
+        optimisation steps (mini-batches) rather than epochs: %(auto_steps)s
+        steps for tables and %(auto_steps_conv)s for images, rounded up to
+        whole epochs, at most 1000 epochs. A small table thus gets enough
+        updates and a large one does not train for hours; the value used is
+        ``max_epochs_``. An integer is that number of epochs.""",
     "batch_size": """batch_size : int, default=%(batch_size_default)s
         Mini-batch size for training (at least 2, for batch normalisation).""",
-    "lr": """lr : float, default=%(lr_default)s
-        Learning rate of every player's Adam optimizer.""",
+    "lr": """lr : float or "auto", default="auto"
+        Learning rate of every player's Adam optimizer. ``"auto"`` is
+        %(auto_lr)s for tables and %(auto_lr_conv)s for images (DCGAN's), rates
+        that train within the ``max_epochs="auto"`` budget; the value used is
+        ``lr_``.""",
     "betas": """betas : tuple of float, default=%(betas_default)s
         Adam's ``(beta1, beta2)``.""",
     "validation_fraction": """validation_fraction : float in (0, 1) or None, default=None
@@ -62,6 +79,15 @@ default="auto"
 _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
         The fitted skorch net; ``net_.history`` holds every loss per epoch
         and ``net_.module_`` the networks.
+    lr_ : float
+        The learning rate used (``lr`` resolved).
+    max_epochs_ : int
+        The number of epochs trained for (``max_epochs`` resolved); fewer
+        ran if a callback such as ``EarlyStopping`` ended training.
+    preprocessing_ : {"standard", "minmax"} or None
+        The scaling applied (``preprocessing`` resolved).
+    scaler_ : StandardScaler, MinMaxScaler or None
+        The fitted scaler, or None without scaling.
     offset_ : float
         Threshold on ``score_samples``: ``decision_function = score_samples -
         offset_``, negative for outliers. It is the ``contamination``
@@ -102,7 +128,15 @@ def fill_doc(**defaults):
     """
 
     def decorate(obj):
-        fields = {name: text % defaults if "%(" in text else text for name, text in _SHARED.items()}
+        values = dict(defaults)
+        steps = getattr(obj, "_auto_train_steps", None)
+        if steps is not None:
+            # Read from the class, so that the text cannot disagree with it.
+            values.update(auto_steps=f"{steps['mlp']:,}", auto_steps_conv=f"{steps['conv']:,}")
+        rates = getattr(obj, "_auto_lr", None)
+        if rates is not None:
+            values.update(auto_lr=f"{rates['mlp']:g}", auto_lr_conv=f"{rates['conv']:g}")
+        fields = {name: text % values if "%(" in text else text for name, text in _SHARED.items()}
         fields["shared_attributes"] = _SHARED_ATTRIBUTES
         obj.__doc__ = obj.__doc__ % fields
         return obj

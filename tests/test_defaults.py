@@ -1,0 +1,165 @@
+"""Defaults for the data a user brings: step budgets, built-in scaling, paper presets."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
+from sklearn_ganad.presets import PAPER_DATASETS, paper_params
+
+from ._params import ALL_DETECTORS, make_fast
+
+
+def _batches(n_rows, batch_size):
+    return math.ceil(n_rows / batch_size)
+
+
+@pytest.mark.parametrize("cls", ALL_DETECTORS)
+def test_defaults_are_auto_budgets_and_scaling(cls):
+    params = cls().get_params()
+    assert params["max_epochs"] == "auto" and params["preprocessing"] == "auto"
+
+
+@pytest.mark.parametrize("n_rows", [40, 700, 5000])
+def test_auto_epochs_give_the_step_budget(n_rows):
+    X = np.random.RandomState(0).normal(size=(n_rows, 3))
+    detector = make_fast(GANomaly, max_epochs="auto")
+    detector._auto_train_steps = {"mlp": 60, "conv": 60}  # an instance override, to stay fast
+    detector.fit(X)
+    batches = _batches(n_rows, detector.batch_size)
+    assert detector.max_epochs_ == max(1, math.ceil(60 / batches))
+    assert len(detector.net_.history) == detector.max_epochs_
+    assert detector.net_.max_epochs == detector.max_epochs_
+    # Enough steps on a small table, few epochs on a large one.
+    assert detector.max_epochs_ * batches >= 60
+
+
+def test_auto_epochs_are_capped_and_count_only_training_rows():
+    detector = GANomaly(batch_size=16, validation_fraction=0.5)
+    detector.architecture_ = "mlp"
+    # 100 rows, half held out: 50 training rows in 4 batches.
+    steps = GANomaly._auto_train_steps["mlp"]
+    assert detector._resolve_epochs("auto", 100) == math.ceil(steps / 4)
+    assert detector._resolve_epochs("auto", 2) == detector._auto_max_epochs
+    assert detector._resolve_epochs(7, 100) == 7
+
+
+def test_an_explicit_epoch_count_means_what_it_says(small_table):
+    detector = make_fast(EGBAD, max_epochs=3).fit(small_table)
+    assert detector.max_epochs_ == 3 and len(detector.net_.history) == 3
+
+
+def test_fanogan_encoder_epochs_auto(small_table):
+    detector = make_fast(FAnoGAN, max_epochs=1, encoder_epochs="auto")
+    detector._auto_train_steps = {"mlp": 30, "conv": 30}
+    detector.fit(small_table)
+    expected = math.ceil(30 / _batches(len(small_table), detector.batch_size))
+    assert detector.encoder_epochs_ == expected
+    assert len(detector.net_.history) == 1 + expected
+
+
+def test_anogan_search_steps_auto(small_table):
+    detector = make_fast(AnoGAN, n_search_iter="auto").fit(small_table)
+    assert detector.n_search_iter_ == AnoGAN._auto_search_iter["mlp"] == 100
+    assert detector.net_.module_.n_search_iter == 100
+    explicit = make_fast(AnoGAN, n_search_iter=7).fit(small_table)
+    assert explicit.n_search_iter_ == 7
+
+
+def test_tables_are_standardised_and_images_are_not(small_table, small_images):
+    X = small_table * 1000.0 + 50.0
+    detector = make_fast(GANomaly, preprocessing="auto").fit(X)
+    assert detector.preprocessing_ == "standard"
+    np.testing.assert_allclose(detector.scaler_.mean_, X.mean(axis=0), rtol=1e-5)
+    images = make_fast(GANomaly, preprocessing="auto").fit(small_images)
+    assert images.preprocessing_ is None and images.scaler_ is None
+    none = make_fast(GANomaly, preprocessing=None).fit(X)
+    assert none.preprocessing_ is None and none.scaler_ is None
+    minmax = make_fast(GANomaly, preprocessing="minmax").fit(small_images)
+    assert minmax.preprocessing_ == "minmax"
+
+
+def test_preprocessing_makes_scores_independent_of_units(small_table):
+    # A standardised detector sees the same data whatever the units of X.
+    a = make_fast(EGBAD, preprocessing="auto").fit(small_table)
+    b = make_fast(EGBAD, preprocessing="auto").fit(small_table * 1e3 - 7.0)
+    np.testing.assert_allclose(
+        a.score_samples(small_table), b.score_samples(small_table * 1e3 - 7.0), rtol=1e-4
+    )
+
+
+def test_preprocessing_in_a_pipeline_is_the_same_as_inside(small_table):
+    X = small_table * 10.0 + 3.0
+    inside = make_fast(GANomaly, preprocessing="auto").fit(X)
+    outside = make_pipeline(StandardScaler(), make_fast(GANomaly, preprocessing=None)).fit(X)
+    # Equal up to float32 rounding (the Pipeline scales in float64), grown by training.
+    np.testing.assert_allclose(inside.score_samples(X), outside.score_samples(X), rtol=1e-2)
+
+
+def test_reconstructions_are_in_the_units_of_X(small_table):
+    X = small_table * 100.0 + 10.0
+    detector = make_fast(GANomaly, max_epochs=30, preprocessing="auto").fit(X)
+    reconstruction = detector.reconstruct(X)
+    # In X's units: centred near X's mean, not near 0 as in the scaled space.
+    assert abs(reconstruction.mean() - X.mean()) < 0.5 * X.std()
+
+
+@pytest.mark.parametrize("method", ["GANomaly", "EGBAD", "ALAD", "AnoGAN", "FAnoGAN"])
+@pytest.mark.parametrize("dataset", PAPER_DATASETS)
+def test_paper_presets_are_valid_parameters(method, dataset):
+    cls = {c.__name__: c for c in ALL_DETECTORS}[method]
+    params = paper_params(method, dataset)
+    assert params["preprocessing"] is None and isinstance(params["max_epochs"], int)
+    detector = cls(**params)
+    detector._validate_params()
+    assert paper_params(cls, dataset) == params  # the class works as the name
+    params["lr"] = 1.0
+    assert paper_params(method, dataset)["lr"] != 1.0  # a new dict every call
+
+
+def test_paper_presets_hold_the_papers_settings():
+    egbad = paper_params("EGBAD", "kddcup99")
+    assert (egbad["lr"], egbad["batch_size"], egbad["max_epochs"], egbad["ema_decay"]) == (
+        1e-5, 50, 100, 0.9999,
+    )  # fmt: skip
+    alad = paper_params(ALAD, "kddcup99-unscaled")
+    assert (alad["lr"], alad["batch_size"], alad["ema_decay"]) == (1e-5, 50, 0.999)
+    assert paper_params("AnoGAN", "kddcup99")["n_search_iter"] == 500
+    assert paper_params("GANomaly", "mnist")["max_epochs"] == 15
+    fanogan = paper_params("FAnoGAN", "mnist")
+    assert (fanogan["max_epochs"], fanogan["encoder_epochs"], fanogan["encoder_lr"]) == (
+        50, 50, 5e-5,
+    )  # fmt: skip
+    assert paper_params("ALAD", "arrhythmia")["max_epochs"] == 1000
+
+
+def test_unknown_presets_are_refused():
+    with pytest.raises(ValueError, match="method 'IsolationForest'"):
+        paper_params("IsolationForest", "kddcup99")
+    with pytest.raises(ValueError, match="data set 'cover'"):
+        paper_params("EGBAD", "cover")
+
+
+def test_model_files_from_before_preprocessing_load_unscaled(small_table):
+    detector = make_fast(GANomaly, preprocessing=None).fit(small_table)
+    old = pickle.loads(pickle.dumps(detector))
+    for name in ("preprocessing", "preprocessing_", "scaler_", "max_epochs_"):
+        delattr(old, name)
+    loaded = pickle.loads(pickle.dumps(old))
+    assert loaded.preprocessing is None and loaded.scaler_ is None
+    assert loaded.max_epochs_ == loaded.max_epochs
+    np.testing.assert_array_equal(
+        loaded.score_samples(small_table), detector.score_samples(small_table)
+    )
+
+
+def test_the_history_records_the_planned_epochs_of_each_call(small_table):
+    detector = make_fast(FAnoGAN, max_epochs=2, encoder_epochs=3).fit(small_table)
+    history = detector.net_.history
+    assert history[0, "planned_epochs"] == 2 and history[2, "planned_epochs"] == 3
+    assert "planned_epochs" not in history[1]
+    assert detector.net_.planned_epochs_ == 3
