@@ -10,6 +10,9 @@ from .paper_figures import NO_FIGURE, figures_for
 METRICS = ["roc_auc", "average_precision", "precision", "recall", "f1"]
 COSTS = ["fit_seconds", "score_rows_per_second", "peak_memory_mb"]
 
+#: Data sets reported as a suite of tables: per-table metrics and ranks.
+SUITE_DATASETS = ("adbench",)
+
 
 def aggregate(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and spread per (data set, method).
@@ -91,6 +94,145 @@ def per_task_table(rows: pd.DataFrame, dataset: str, metric: str = "roc_auc") ->
     return "\n".join(lines)
 
 
+def per_task_metric(rows: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
+    """One metric per task (rows) and method (columns), averaged over seeds.
+
+    Failed runs are left out; a method with no successful run on a task has
+    NaN there. Tasks and methods keep the order of their first appearance.
+    """
+    tasks, methods = list(dict.fromkeys(rows["task"])), list(dict.fromkeys(rows["method"]))
+    part = rows[rows["error"].isna()]
+    if part.empty:
+        return pd.DataFrame(np.nan, index=tasks, columns=methods)
+    table = part.pivot_table(
+        index="task", columns="method", values=metric, aggfunc="mean", sort=False
+    )
+    return table.reindex(index=tasks, columns=methods)
+
+
+def suite_summary(
+    rows: pd.DataFrame, *, reference="IsolationForest", decimals=3, fail_below=0.5,
+    reference_above=0.7,
+) -> pd.DataFrame:  # fmt: skip
+    """Per-method aggregates of a multi-task family (one row per method).
+
+    ``rows`` are results rows of one data set (several tasks, any seeds).
+    Each method's ROC AUC and average precision are first averaged over seeds
+    per task; then, over the tasks:
+
+    * ``roc_auc_mean``, ``roc_auc_median``, ``ap_mean``, ``ap_median``;
+    * ``mean_rank``: rank by ROC AUC within each task (1 = best, ties
+      averaged, last for a method that failed there), averaged over the
+      tasks;
+    * ``wins``, ``ties``, ``losses``: tasks where the method's ROC AUC is
+      above, equal to or below the ``reference`` method's (NaN for the
+      reference itself, or when it did not run);
+    * ``failures``: tasks where the method's ROC AUC is below ``fail_below``
+      while the reference's is above ``reference_above``;
+    * ``fit_seconds``: mean over the method's successful runs;
+    * ``n_tasks`` (tasks with a result) and ``n_failed`` (failed runs).
+
+    Ranks and comparisons use ROC AUC rounded to ``decimals`` (the report's
+    precision), so differences too small to print count as ties. Sorted by
+    mean rank.
+    """
+    auc = per_task_metric(rows, "roc_auc")
+    ap = per_task_metric(rows, "average_precision")
+    shown = auc.round(decimals)
+    # A method without a result on a task (a failed run) ranks last there.
+    ranks = shown.rank(axis=1, ascending=False, method="average", na_option="bottom")
+    ok = rows[rows["error"].isna()]
+    summary = pd.DataFrame(
+        {
+            "family": rows.drop_duplicates("method").set_index("method")["family"],
+            "n_tasks": auc.notna().sum(),
+            "roc_auc_mean": auc.mean(),
+            "roc_auc_median": auc.median(),
+            "ap_mean": ap.mean(),
+            "ap_median": ap.median(),
+            "mean_rank": ranks.mean(),
+            "wins": np.nan,
+            "ties": np.nan,
+            "losses": np.nan,
+            "failures": np.nan,
+            "fit_seconds": ok.groupby("method")["fit_seconds"].mean(),
+            "n_failed": rows[rows["error"].notna()].groupby("method").size(),
+        },
+        index=auc.columns,
+    )
+    summary["n_failed"] = summary["n_failed"].fillna(0).astype(int)
+    if reference in auc.columns:
+        ref = shown[reference]
+        difference = shown.sub(ref, axis=0)
+        summary["wins"] = (difference > 0).sum()
+        summary["ties"] = (difference == 0).sum()
+        summary["losses"] = (difference < 0).sum()
+        summary["failures"] = ((auc < fail_below) & (auc[reference] > reference_above).to_numpy()[
+            :, None]).sum()  # fmt: skip
+        summary.loc[reference, ["wins", "ties", "losses", "failures"]] = np.nan
+    summary.index.name = "method"
+    return summary.sort_values("mean_rank", kind="stable")
+
+
+def _number(value, digits=3):
+    return "n/a" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def suite_summary_table(rows: pd.DataFrame, reference="IsolationForest") -> str:
+    """Markdown table of :func:`suite_summary`."""
+    summary = suite_summary(rows, reference=reference)
+    n_tasks = rows["task"].nunique()
+    lines = [
+        f"| method | kind | tables | ROC AUC mean | ROC AUC median | AP mean | AP median | "
+        f"mean rank | wins / ties / losses vs {reference} | AUC < 0.5 where {reference} > 0.7 "
+        "| fit s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for method, row in summary.iterrows():
+        tables = f"{row['n_tasks']} of {n_tasks}"
+        if row["n_failed"]:
+            tables += f" ({row['n_failed']} runs failed)"
+        versus = (
+            "—" if pd.isna(row["wins"])
+            else f"{row['wins']:.0f} / {row['ties']:.0f} / {row['losses']:.0f}"
+        )  # fmt: skip
+        failures = "—" if pd.isna(row["failures"]) else f"{row['failures']:.0f}"
+        lines.append(
+            f"| {method} | {row['family']} | {tables} | {_number(row['roc_auc_mean'])} | "
+            f"{_number(row['roc_auc_median'])} | {_number(row['ap_mean'])} | "
+            f"{_number(row['ap_median'])} | {_number(row['mean_rank'], 2)} | {versus} | "
+            f"{failures} | {_number(row['fit_seconds'], 1)} |"
+        )
+    return "\n".join(lines)
+
+
+def suite_metric_table(rows: pd.DataFrame, metric: str, methods=None) -> str:
+    """Markdown table of one metric: tasks as rows, methods as columns (best in bold).
+
+    ``methods`` orders the columns (default: order of appearance).
+    """
+    table = per_task_metric(rows, metric)
+    if methods is not None:
+        table = table[[m for m in methods if m in table.columns]]
+    sizes = rows.groupby("task", sort=False)[["n_train_available", "n_test"]].first()
+    lines = [
+        "| table | train / test rows | " + " | ".join(table.columns) + " |",
+        "|---|---:|" + "---:|" * len(table.columns),
+    ]
+    for task, values in table.iterrows():
+        best = values.round(3).max()
+        cells = [
+            "n/a" if pd.isna(v) else f"**{v:.3f}**" if round(v, 3) == best else f"{v:.3f}"
+            for v in values
+        ]
+        size = sizes.loc[task]
+        lines.append(
+            f"| {task} | {size['n_train_available']:,.0f} / {size['n_test']:,.0f} | "
+            + " | ".join(cells) + " |"
+        )  # fmt: skip
+    return "\n".join(lines)
+
+
 def markdown_report(rows: pd.DataFrame, notes: dict, metadata: dict) -> str:
     """The whole Markdown report of a run."""
     summary = aggregate(rows)
@@ -114,9 +256,21 @@ def markdown_report(rows: pd.DataFrame, notes: dict, metadata: dict) -> str:
             out.append(f"- {note}")
         if dataset in NO_FIGURE:
             out.append(f"- no paper figure: {NO_FIGURE[dataset]}")
-        out += ["", dataset_table(summary, dataset)]
         part = rows[rows["dataset"] == dataset]
-        if part["task"].nunique() > 1:
+        if dataset in SUITE_DATASETS and part["error"].isna().any():
+            order = list(suite_summary(part).index)
+            out += [
+                "", f"Over the {part['task'].nunique()} tables (metrics averaged over seeds per "
+                "table first; ranks by ROC AUC per table, 1 = best, ties averaged, a failed run "
+                "last; ROC AUC compared at three decimals):", "", suite_summary_table(part),
+                "", "ROC AUC per table (best in bold):", "",
+                suite_metric_table(part, "roc_auc", order),
+                "", "Average precision per table (best in bold):", "",
+                suite_metric_table(part, "average_precision", order),
+                "", "Means over the tables, with F1 at the test set's anomaly share and costs:",
+            ]  # fmt: skip
+        out += ["", dataset_table(summary, dataset)]
+        if part["task"].nunique() > 1 and dataset not in SUITE_DATASETS:
             out += ["", "ROC AUC per task:", "", per_task_table(rows, dataset)]
         errors = part[part["error"].notna()]
         for _, row in errors.iterrows():
@@ -124,6 +278,27 @@ def markdown_report(rows: pd.DataFrame, notes: dict, metadata: dict) -> str:
                 f"- {row['method']} failed on {row['task']} (seed {row['seed']}): {row['error']}"
             )
     return "\n".join(out) + "\n"
+
+
+_DASHES = ("-", "--", "-.", ":")
+
+
+def curve_styles(n):
+    """``n`` distinct (colour, line style) pairs for curves in one figure.
+
+    tab20's ten dark colours, then their ten light partners; the dash style
+    cycles with the curve and shifts by one every 20 curves, so no two of the
+    first 80 curves share both colour and dash (and a colour's light partner
+    never has its dash).
+    """
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab20"]
+    order = [*range(0, 20, 2), *range(1, 20, 2)]
+    return [
+        {"color": cmap(order[i % 20]), "linestyle": _DASHES[(i + i // 20) % len(_DASHES)]}
+        for i in range(n)
+    ]
 
 
 def plot_task(scores: dict, y_test, threshold_percentile, title, path_prefix):
@@ -134,13 +309,14 @@ def plot_task(scores: dict, y_test, threshold_percentile, title, path_prefix):
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve
 
-    fig, ax = plt.subplots(figsize=(5, 5))
-    for method, anomaly in scores.items():
+    fig, ax = plt.subplots(figsize=(5, 5) if len(scores) <= 10 else (6, 6))
+    for (method, anomaly), style in zip(scores.items(), curve_styles(len(scores)), strict=True):
         fpr, tpr, _ = roc_curve(y_test, anomaly)
-        ax.plot(fpr, tpr, label=method)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax.plot(fpr, tpr, label=method, linewidth=1.2, **style)
+    # Black: tab20 has a grey that a dotted curve may wear.
+    ax.plot([0, 1], [0, 1], color="black", linestyle=":", linewidth=0.8)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC: {title}")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="lower right", fontsize="small" if len(scores) <= 10 else "x-small")
     fig.tight_layout()
     fig.savefig(f"{path_prefix}_roc.png", dpi=80)
     plt.close(fig)

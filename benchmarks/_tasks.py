@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from sklearn_ganad.datasets import (
+    list_adbench,
+    load_adbench,
     load_digits_one_class,
     load_kddcup99,
     load_mnist_one_class,
@@ -31,6 +33,14 @@ class Task:
     kind: str  # "table" or "image"
     image_shape: tuple | None = None
     notes: list = field(default_factory=list)
+    # Whether the features are already on a common scale (min-max scaled
+    # tables, pixels in [-1, 1]). When they are not, the peers that need
+    # scaled input (LocalOutlierFactor, OneClassSVM) get a StandardScaler in
+    # front, unless ``raw_for_peers`` keeps them on the raw features too.
+    scaled: bool = True
+    # kddcup99-unscaled: its protocol is the papers' code, which fed every
+    # method the raw features; its committed peer rows were run that way.
+    raw_for_peers: bool = False
 
 
 def default_data_dir() -> Path | None:
@@ -67,7 +77,8 @@ def kddcup99_tasks(profile, data_dir, *, scale=True):
     return [
         Task(
             name, "kddcup99", data.X_train[train], data.X_test[test], data.y_test[test],
-            data.threshold_percentile, "table", notes=notes,
+            data.threshold_percentile, "table", notes=notes, scaled=scale,
+            raw_for_peers=not scale,
         )
     ]  # fmt: skip
 
@@ -115,6 +126,55 @@ def digits_tasks(profile, data_dir):
     return tasks
 
 
+#: Rows kept of each ADBench table per profile (stratified by the label;
+#: ADBench's own code draws 10,000 rows of the larger tables).
+ADBENCH_MAX_ROWS = {"quick": 10_000, "paper": 100_000}
+
+
+def adbench_tasks(profile, data_dir):
+    """One task per table of ``data_dir/adbench``, with ADBench's semi-supervised split.
+
+    60% of the normal rows train, the rest and every anomaly test (split seed
+    0 for every model seed); the features stay raw (``scaled=False``).
+    """
+    directory = Path(data_dir) / "adbench" if data_dir is not None else None
+    if directory is None or not directory.is_dir() or not any(directory.glob("*.npz")):
+        raise FileNotFoundError(
+            f"the adbench family reads ADBench's .npz tables from <data dir>/adbench, and "
+            f"{directory or 'no data folder'} has none (pass --data-dir with an adbench/ "
+            "folder; the tables are not downloaded)"
+        )
+    max_rows = ADBENCH_MAX_ROWS[profile]
+    common = [
+        "ADBench semi-supervised protocol: 60% of the normal rows train, the other normal "
+        "rows and every anomaly test (split seed 0); raw features, no scaling; "
+        "LocalOutlierFactor and OneClassSVM get a StandardScaler fitted on the training rows",
+    ]
+    tasks, few = [], []
+    for name in list_adbench(directory):
+        data = load_adbench(name, directory=directory, max_rows=max_rows, random_state=0)
+        notes = list(common)
+        if data.n_samples_in_file > max_rows:
+            notes.append(
+                f"{profile}: {name} capped at {max_rows:,} of {data.n_samples_in_file:,} rows "
+                "(stratified by the label, seed 0)"
+            )
+        n_anomalies = int(data.y_test.sum())
+        if n_anomalies < 10:
+            few.append(f"{name} {n_anomalies}")
+        tasks.append(
+            Task(
+                "adbench", name, data.X_train, data.X_test, data.y_test,
+                data.threshold_percentile, "table", notes=notes, scaled=False,
+            )
+        )  # fmt: skip
+    if few:
+        note = f"fewer than 10 test anomalies, so coarse metrics: {', '.join(few)}"
+        for task in tasks:
+            task.notes.append(note)
+    return tasks
+
+
 #: Data set name -> (task builder, seeds per profile).
 DATASETS = {
     "kddcup99": (kddcup99_tasks, {"quick": (0,), "paper": (0, 1, 2)}),
@@ -129,6 +189,8 @@ DATASETS = {
         {"quick": (0,), "paper": (0, 1, 2)},
     ),
     "digits": (digits_tasks, {"quick": (0,), "paper": (0, 1, 2)}),
+    # Not in DEFAULT_DATASETS: a development suite of 26 tables, about an hour.
+    "adbench": (adbench_tasks, {"quick": (0,), "paper": (0, 1, 2)}),
 }
 
 #: Data sets run when none are named.

@@ -9,8 +9,14 @@ curves and score histograms of the first task and seed of each data set).
 Profiles:
 
 * ``quick``: CPU-sized (KDDCUP99 subsampled, short training), about 40 minutes
-  on two cores for everything (the seven GAN detectors and five peers);
+  on two cores for everything (the seven GAN detectors and five peers; PyOD's
+  AutoEncoder and DeepSVDD add about three minutes, an estimate);
 * ``paper``: the papers' data sizes and budgets, meant for a GPU.
+
+The ``adbench`` data set (not run by default) is a development suite: the 26
+ADBench tables in ``<data dir>/adbench``, every method with its defaults,
+reported per table (ROC AUC, average precision) and over the tables (means,
+medians, mean rank, wins against IsolationForest).
 
 Examples::
 
@@ -18,6 +24,7 @@ Examples::
     python -m benchmarks --profile quick --datasets digits arrhythmia --methods GANomaly
     python -m benchmarks --profile quick --compare benchmarks/results/quick/results.csv
     python -m benchmarks --profile quick --methods AnoGAN FAnoGAN --update  # add methods
+    python -m benchmarks --profile quick --datasets adbench --out benchmarks/results/adbench
     python -m benchmarks --profile paper --device cuda --out benchmarks/results/paper
 """
 
@@ -142,9 +149,9 @@ def parse_args(argv):
                         help="run only the first N tasks (digits) of each data set")  # fmt: skip
     parser.add_argument("--device", default="auto", help="device of the package's methods")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder with kddcup.data_10_percent.gz, arrhythmia.mat and the "
-                        "MNIST IDX files (default: $SKLEARN_GANAD_DATA or ../shared/data; "
-                        "missing files are downloaded)")  # fmt: skip
+                        help="folder with kddcup.data_10_percent.gz, arrhythmia.mat, the "
+                        "MNIST IDX files and adbench/*.npz (default: $SKLEARN_GANAD_DATA or "
+                        "../shared/data; missing files but ADBench's are downloaded)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: benchmarks/results/<profile>)")  # fmt: skip
     parser.add_argument("--no-plots", action="store_true")
@@ -176,10 +183,12 @@ def main(argv=None):
         try:
             tasks = builder(args.profile, data_dir)[: args.max_tasks]
         except OSError as error:
+            download = "" if dataset == "adbench" else (
+                " or connect to the internet so that the loaders can download them"
+            )  # fmt: skip
             sys.exit(
                 f"Could not load {dataset} ({type(error).__name__}: {error}). Pass --data-dir "
-                "with the data files (see benchmarks/README.md) or connect to the internet "
-                "so that the loaders can download them."
+                f"with the data files (see benchmarks/README.md){download}."
             )
         seeds = args.seeds or profile_seeds[args.profile]
         notes[dataset] = list(dict.fromkeys(n for task in tasks for n in task.notes))

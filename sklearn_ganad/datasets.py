@@ -12,7 +12,8 @@ with ``roc_auc_score(y_test, -detector.score_samples(X_test))``.
 The embedded sets (:func:`load_digits_one_class`,
 :func:`load_breast_cancer_outliers`) ship with scikit-learn. The others read
 a local file, or download it once into ``get_data_home()/sklearn_ganad``
-(KDDCUP99 through :func:`sklearn.datasets.fetch_kddcup99`).
+(KDDCUP99 through :func:`sklearn.datasets.fetch_kddcup99`); the ADBench
+tables (:func:`load_adbench`) are read from a local copy only.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ __all__ = [
     "load_odds",
     "load_mnist",
     "load_mnist_one_class",
+    "load_adbench",
+    "list_adbench",
     "KDDCUP99_COLUMNS",
 ]
 
@@ -568,3 +571,190 @@ def load_mnist_one_class(
         train_fraction,
         random_state,
     )  # fmt: skip
+
+
+# -- ADBench --------------------------------------------------------------------------
+
+
+def _adbench_short_name(path):
+    """``10_cover.npz`` -> ``cover`` (ADBench numbers its "Classical" files)."""
+    stem = Path(path).name.removesuffix(".npz")
+    number, _, rest = stem.partition("_")
+    return rest if number.isdigit() and rest else stem
+
+
+def list_adbench(directory):
+    """Names of the ADBench tables (``.npz`` files) in a folder.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        A folder of ADBench "Classical" files such as ``10_cover.npz``.
+
+    Returns
+    -------
+    names : list of str
+        The short names (``"cover"``), sorted case-insensitively; each is a
+        valid ``name_or_path`` of :func:`load_adbench` with this ``directory``.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"No ADBench folder at {directory}.")
+    names = {_adbench_short_name(path) for path in directory.glob("*.npz")}
+    return sorted(names, key=lambda name: (name.lower(), name))
+
+
+def _adbench_file(name_or_path, directory):
+    path = Path(name_or_path)
+    if directory is None or path.parent != Path("."):
+        # A path (a bare file name without ``directory`` is one too).
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"No ADBench file at {path}; pass the path of a .npz file, or a table name "
+                "and the folder that holds it (directory=...)."
+            )
+        return path
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"No ADBench folder at {directory}.")
+    wanted = str(name_or_path).removesuffix(".npz")
+    exact = directory / f"{wanted}.npz"
+    if exact.is_file():
+        return exact
+    files = sorted(directory.glob("*.npz"))
+    found = [f for f in files if _adbench_short_name(f) == wanted]
+    if not found:  # "Cover" finds 10_cover.npz, as long as one file matches
+        found = [f for f in files if _adbench_short_name(f).lower() == wanted.lower()]
+    if len(found) > 1:
+        raise ValueError(
+            f"{name_or_path!r} matches several files in {directory}: "
+            f"{[f.name for f in found]}; pass one of these names."
+        )
+    if not found:
+        raise FileNotFoundError(
+            f"No ADBench table {name_or_path!r} in {directory} (found: "
+            f"{', '.join(list_adbench(directory)) or 'no .npz files'})."
+        )
+    return found[0]
+
+
+def _read_adbench(path):
+    """``X`` (float64) and ``y`` (int, 1 = anomaly) of an ADBench file, validated."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"{path} is not a NumPy .npz file ({error}).") from error
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds a single array; an ADBench file is an .npz of X and y.")
+    with data:
+        missing = [key for key in ("X", "y") if key not in data.files]
+        if missing:
+            raise ValueError(
+                f"{path} has no {' and no '.join(repr(k) for k in missing)} array "
+                f"(found: {data.files}); an ADBench file holds 'X' and 'y'."
+            )
+        try:
+            X, y = data["X"], data["y"]
+        except ValueError as error:  # object arrays need pickle, which is off
+            raise ValueError(f"{path}: X and y must be numeric arrays ({error}).") from error
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{path}: X must be a non-empty 2-D array, got shape {X.shape}.")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.shape != (X.shape[0],):
+        raise ValueError(
+            f"{path}: y must have one label per row of X ({X.shape[0]}), got shape {y.shape}."
+        )
+    if X.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: X and y must be numeric, got {X.dtype} and {y.dtype}.")
+    labels = np.unique(y)
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError(f"{path}: y must be 0 (normal) or 1 (anomaly), found {labels[:10]}.")
+    if not (y == 1).any():
+        raise ValueError(f"{path}: y has no anomaly (no 1).")
+    X = np.asarray(X, dtype=np.float64)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{path}: X has {int((~np.isfinite(X)).sum())} NaN or infinite values.")
+    return X, y.astype(int)
+
+
+def _stratified_rows(y, max_rows, rng):
+    """Sorted indices of ``max_rows`` rows, each class keeping its share (at least one row)."""
+    classes, counts = np.unique(y, return_counts=True)
+    keep = np.maximum(1, np.round(counts * max_rows / len(y)).astype(int))
+    keep = np.minimum(keep, counts)
+    # Rounding may leave the total one or two off: adjust the largest class.
+    keep[np.argmax(counts)] += max_rows - keep.sum()
+    rows = [
+        rng.choice(np.flatnonzero(y == label), k, replace=False)
+        for label, k in zip(classes, keep, strict=True)
+    ]
+    return np.sort(np.concatenate(rows))
+
+
+def load_adbench(
+    name_or_path, *, directory=None, train_fraction=0.6, max_rows=None, random_state=0
+):
+    """An ADBench "Classical" table with ADBench's semi-supervised protocol.
+
+    ADBench (Han et al., NeurIPS 2022) publishes its tabular sets as NumPy
+    ``.npz`` files (``10_cover.npz``, ...) holding ``X`` (n x d) and ``y``
+    (1 = anomaly, 0 = normal). This reads one (without pickle) and splits it
+    as ADBench evaluates semi-supervised detectors:
+
+    1. optionally keep at most ``max_rows`` rows, drawn at random per class
+       so that the anomaly share is kept (ADBench itself draws 10,000 rows of
+       the larger tables, unstratified);
+    2. train on a share ``train_fraction`` of the normal rows, drawn at
+       random;
+    3. test on the remaining normal rows and every anomaly, in random order
+       (:func:`one_class_split`).
+
+    The features are returned **as published, unscaled** (ADBench's code
+    min-max scales them; here the detector, or a pipeline around it, has to
+    cope with raw columns).
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        The path of a ``.npz`` file, or the name of a table in ``directory``:
+        its short name (``"cover"``, case-insensitive when unambiguous) or its
+        file name with or without ``.npz`` (``"10_cover"``).
+    directory : str or path-like, default=None
+        The folder of the tables when ``name_or_path`` is a name. The files
+        are not downloaded: ADBench's repository (Minqi824/ADBench) has them.
+    train_fraction : float in (0, 1), default=0.6
+        Share of the normal rows used for training.
+    max_rows : int or None, default=None
+        Keep at most this many rows (stratified by ``y``, at least one row of
+        each class) before splitting; ``None`` keeps every row.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the row cap and the split.
+
+    Returns
+    -------
+    data : Bunch
+        ``X_train`` (normal rows only, float64), ``X_test``, ``y_test``
+        (1 = anomaly), ``threshold_percentile`` (the test set's normal share,
+        in percent), ``name`` (the table's short name), ``path`` (the file
+        read), ``n_samples_in_file`` and ``anomaly_share_in_file``.
+    """
+    if not 0 < train_fraction < 1:
+        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}.")
+    if max_rows is not None and (
+        isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 2
+    ):
+        raise ValueError(f"max_rows must be None or an integer >= 2, got {max_rows!r}.")
+    path = _adbench_file(name_or_path, directory)
+    X, y = _read_adbench(path)
+    rng = check_random_state(random_state)
+    n_in_file, share_in_file = len(y), float(y.mean())
+    if max_rows is not None and len(y) > max_rows:
+        rows = _stratified_rows(y, max_rows, rng)
+        X, y = X[rows], y[rows]
+    data = one_class_split(X, y == 1, train_fraction=train_fraction, random_state=rng)
+    data.name = _adbench_short_name(path)
+    data.path = str(path)
+    data.n_samples_in_file = n_in_file
+    data.anomaly_share_in_file = share_in_file
+    return data

@@ -78,12 +78,27 @@ def test_paper_figures_appear_next_to_our_method():
 
 
 def test_budget_families_cover_every_data_set():
+    from benchmarks._methods import DEFAULT_BUDGET_FAMILIES
     from benchmarks._tasks import DATASETS
 
     for dataset in DATASETS:
         for profile in ("quick", "paper"):
             for method in BUDGETS[profile]:
-                assert family(dataset) in BUDGETS[profile][method]
+                # Families run with the methods' defaults need no entry.
+                if family(dataset) not in DEFAULT_BUDGET_FAMILIES:
+                    assert family(dataset) in BUDGETS[profile][method]
+
+
+def test_adbench_runs_every_method_with_its_defaults():
+    from benchmarks._methods import budget
+
+    assert family("adbench") == "adbench"
+    for method in ("GANomaly", "EGBAD", "ALAD", "AnoGAN", "FAnoGAN"):
+        if "adbench" not in BUDGETS["quick"][method]:
+            assert budget("quick", method, "adbench") == {}
+    # The WGAN-GP variant keeps f-AnoGAN's GAN (its defaults) and AnoGAN's search.
+    variant = budget("quick", "AnoGAN-WGAN-GP", "adbench")
+    assert variant["gan_loss"] == "wgan-gp" and "n_search_iter" in variant
 
 
 def test_runner_end_to_end_on_digits(tmp_path, capsys):
@@ -143,7 +158,7 @@ def test_search_benchmark_times_the_same_search(monkeypatch):
 
 
 @pytest.mark.parametrize("profile", ["quick", "paper"])
-@pytest.mark.parametrize("dataset", ["kddcup99", "arrhythmia", "mnist", "digits"])
+@pytest.mark.parametrize("dataset", ["kddcup99", "arrhythmia", "mnist", "digits", "adbench"])
 def test_anogan_wgan_gp_budget_is_fanogans_gan_with_anogans_search(profile, dataset):
     from benchmarks._methods import budget
 
@@ -160,3 +175,174 @@ def test_anogan_wgan_gp_budget_is_fanogans_gan_with_anogans_search(profile, data
     defaults = FAnoGAN().get_params()
     for name in ("lr", "batch_size", "betas", "negative_slope"):
         assert variant[name] == fanogan.get(name, defaults[name])
+
+
+# -- the adbench family: suite aggregates, tasks, peers and figures ---------------------
+
+
+def _suite_rows():
+    """Three methods on four tables; IsolationForest is the reference."""
+    auc = {
+        "IsolationForest": [0.90, 0.80, 0.75, 0.60],
+        "GANomaly": [0.95, 0.80, 0.40, 0.70],
+        "LocalOutlierFactor": [0.85, 0.90, 0.75, np.nan],  # failed on table d
+    }
+    rows = []
+    for method, values in auc.items():
+        for task, value in zip("abcd", values, strict=True):
+            for seed, shift in ((0, -0.01), (1, 0.01)):  # seeds average to the value
+                failed = np.isnan(value)
+                rows.append(dict(
+                    dataset="adbench", task=task, method=method, seed=seed,
+                    family="package" if method == "GANomaly" else "peer",
+                    roc_auc=np.nan if failed else value + shift,
+                    average_precision=np.nan if failed else value / 2,
+                    fit_seconds=np.nan if failed else {"GANomaly": 10.0}.get(method, 1.0 + seed),
+                    n_train_available=100, n_test=50,
+                    error="RuntimeError: boom" if failed else None,
+                ))  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_suite_summary_ranks_wins_and_means():
+    summary = _report.suite_summary(_suite_rows())
+    assert list(summary.index) == ["GANomaly", "IsolationForest", "LocalOutlierFactor"]
+    ganomaly, forest, lof = (summary.loc[m] for m in summary.index)
+    # Ranks per table: a: G 1, IF 2, LOF 3; b: LOF 1, G and IF 2.5; c: IF and LOF 1.5,
+    # G 3; d: G 1, IF 2, LOF 3 (it failed there: last).
+    assert ganomaly["mean_rank"] == pytest.approx((1 + 2.5 + 3 + 1) / 4)
+    assert forest["mean_rank"] == pytest.approx((2 + 2.5 + 1.5 + 2) / 4)
+    assert lof["mean_rank"] == pytest.approx((3 + 1 + 1.5 + 3) / 4)
+    assert ganomaly["roc_auc_mean"] == pytest.approx((0.95 + 0.80 + 0.40 + 0.70) / 4)
+    assert ganomaly["roc_auc_median"] == pytest.approx(0.75)
+    assert ganomaly["ap_mean"] == pytest.approx((0.95 + 0.80 + 0.40 + 0.70) / 8)
+    assert lof["roc_auc_mean"] == pytest.approx((0.85 + 0.90 + 0.75) / 3)
+    assert (ganomaly["wins"], ganomaly["ties"], ganomaly["losses"]) == (2, 1, 1)
+    assert (lof["wins"], lof["ties"], lof["losses"]) == (1, 1, 1)
+    assert np.isnan(forest["wins"]) and np.isnan(forest["failures"])
+    # Below 0.5 where IsolationForest is above 0.7: GANomaly on table c.
+    assert ganomaly["failures"] == 1 and lof["failures"] == 0
+    assert ganomaly["fit_seconds"] == 10.0 and forest["fit_seconds"] == 1.5
+    assert lof["n_tasks"] == 3 and lof["n_failed"] == 2 and ganomaly["n_failed"] == 0
+    assert ganomaly["family"] == "package" and forest["family"] == "peer"
+    # Without the reference the comparisons are left empty.
+    alone = _report.suite_summary(_suite_rows(), reference="OneClassSVM")
+    assert alone["wins"].isna().all()
+
+
+def test_suite_report_tables():
+    rows = _suite_rows()
+    table = _report.suite_summary_table(rows)
+    assert "| GANomaly | package | 4 of 4 |" in table.splitlines()[2]
+    assert "| 0.750 | 0.356 | 0.375 | 1.88 | 2 / 1 / 1 | 1 | 10.0 |" in table
+    assert "| IsolationForest | peer | 4 of 4 |" in table and "| — | — |" in table
+    assert "3 of 4 (2 runs failed)" in table
+    per_table = _report.suite_metric_table(rows, "roc_auc", ["GANomaly", "IsolationForest"])
+    lines = per_table.splitlines()
+    assert lines[0] == "| table | train / test rows | GANomaly | IsolationForest |"
+    assert lines[2] == "| a | 100 / 50 | **0.950** | 0.900 |"
+    assert lines[3] == "| b | 100 / 50 | **0.800** | **0.800** |"
+    report = _report.markdown_report(
+        rows.assign(precision=0.5, recall=0.5, f1=0.5, score_rows_per_second=1.0,
+                    peak_memory_mb=1.0),
+        {"adbench": ["a note"]},
+        dict(profile="quick", command="x", machine="m", torch="t", sklearn="s", pyod="p",
+             device="cpu", total_minutes=1.0),
+    )  # fmt: skip
+    assert "Over the 4 tables" in report and "Average precision per table" in report
+    assert "ROC AUC per task:" not in report  # the per-table tables replace it
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 12, 20, 21, 24])
+def test_curve_styles_are_distinct(n):
+    styles = _report.curve_styles(n)
+    assert len(styles) == n
+    pairs = {(style["color"], style["linestyle"]) for style in styles}
+    assert len(pairs) == n
+    # Up to 20 curves every colour differs too (12 curves used to share 10 colours).
+    if n <= 20:
+        assert len({style["color"] for style in styles}) == n
+
+
+@pytest.fixture
+def adbench_data(tmp_path):
+    """A data folder with two small ADBench-like tables on very different scales."""
+    rng = np.random.RandomState(0)
+    folder = tmp_path / "adbench"
+    folder.mkdir()
+    for number, name, n in ((1, "tiny", 150), (2, "Wide", 400)):
+        normal = rng.normal(size=(n, 3)) * [1.0, 1000.0, 0.001]
+        anomalies = rng.normal(size=(n // 10, 3)) * [1.0, 1000.0, 0.001] + [4.0, 0.0, 0.0]
+        X = np.vstack([normal, anomalies])
+        y = np.r_[np.zeros(n), np.ones(n // 10)].astype(int)
+        np.savez(folder / f"{number}_{name}.npz", X=X, y=y)
+    return tmp_path
+
+
+def test_adbench_tasks(adbench_data, monkeypatch):
+    from benchmarks import _tasks
+
+    tasks = _tasks.adbench_tasks("quick", adbench_data)
+    assert [task.name for task in tasks] == ["tiny", "Wide"]
+    assert all(task.dataset == "adbench" and task.kind == "table" for task in tasks)
+    assert all(not task.scaled for task in tasks)
+    assert len(tasks[0].X_train) == 90 and tasks[0].y_test.sum() == 15
+    assert not any("capped" in note for note in tasks[1].notes)
+    monkeypatch.setitem(_tasks.ADBENCH_MAX_ROWS, "quick", 200)
+    capped = _tasks.adbench_tasks("quick", adbench_data)[1]
+    assert "quick: Wide capped at 200 of 440 rows (stratified by the label, seed 0)" in (
+        capped.notes
+    )
+    assert len(capped.X_train) + len(capped.X_test) == 200
+    with pytest.raises(FileNotFoundError, match="adbench"):
+        _tasks.adbench_tasks("quick", adbench_data / "nowhere")
+    with pytest.raises(FileNotFoundError, match="no data folder"):
+        _tasks.adbench_tasks("quick", None)
+    # The existing families keep their flags.
+    assert _tasks.DATASETS["adbench"][1] == {"quick": (0,), "paper": (0, 1, 2)}
+    assert "adbench" not in _tasks.DEFAULT_DATASETS
+
+
+def test_peers_scale_raw_tables_only(adbench_data):
+    from sklearn.pipeline import Pipeline
+
+    from benchmarks._methods import METHODS
+    from benchmarks._tasks import adbench_tasks
+
+    task = adbench_tasks("quick", adbench_data)[0]
+    for method in ("LocalOutlierFactor", "OneClassSVM"):
+        wrapped = METHODS[method][0](task, "quick", 0, "cpu")
+        assert isinstance(wrapped.detector, Pipeline)
+        assert wrapped.config.startswith("StandardScaler, then")
+    forest = METHODS["IsolationForest"][0](task, "quick", 0, "cpu")
+    assert not isinstance(forest.detector, Pipeline)
+    # Scaled tables, and kddcup99-unscaled (its peers see the raw features), keep them bare.
+    for flags in (dict(scaled=True), dict(scaled=False, raw_for_peers=True)):
+        other = task.__class__(**{**task.__dict__, **flags})
+        assert not isinstance(METHODS["LocalOutlierFactor"][0](other, "quick", 0, "cpu").detector,
+                              Pipeline)  # fmt: skip
+    # The scaler is what makes LOF work across columns a million times apart.
+    wrapped = METHODS["LocalOutlierFactor"][0](task, "quick", 0, "cpu").fit(task.X_train, 0)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(task.y_test, wrapped.anomaly_score(task.X_test)) > 0.9
+
+
+def test_runner_on_adbench(adbench_data, tmp_path):
+    out = tmp_path / "out"
+    main(["--datasets", "adbench", "--methods", "IsolationForest", "LocalOutlierFactor",
+          "--data-dir", str(adbench_data), "--out", str(out)])  # fmt: skip
+    results = pd.read_csv(out / "results.csv")
+    assert results["error"].isna().all() and len(results) == 4
+    assert set(results["task"]) == {"tiny", "Wide"}
+    summary = (out / "summary.md").read_text()
+    assert "## adbench" in summary and "Over the 2 tables" in summary
+    assert "| table | train / test rows | " in summary
+    assert "wins / ties / losses vs IsolationForest" in summary
+    assert (out / "figures" / "adbench_roc.png").stat().st_size > 0
+
+
+def test_runner_explains_a_missing_adbench_folder(tmp_path):
+    with pytest.raises(SystemExit, match="adbench"):
+        main(["--datasets", "adbench", "--methods", "IsolationForest", "--data-dir",
+              str(tmp_path), "--out", str(tmp_path / "out"), "--no-plots"])  # fmt: skip

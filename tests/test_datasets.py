@@ -12,6 +12,8 @@ from sklearn.utils import Bunch
 from sklearn_ganad import datasets
 from sklearn_ganad.datasets import (
     KDDCUP99_COLUMNS,
+    list_adbench,
+    load_adbench,
     load_breast_cancer_outliers,
     load_digits_one_class,
     load_kddcup99,
@@ -270,3 +272,130 @@ def test_shared_arrhythmia():
 def test_shared_mnist_test_images():
     images, labels = load_mnist(SHARED)
     assert images.shape == (10000, 28, 28) and np.bincount(labels).tolist()[:2] == [980, 1135]
+
+
+# -- ADBench tables the tests write themselves --------------------------------------
+
+
+def _adbench_arrays(n=200, n_anomalies=20, n_features=4):
+    """Rows whose first column is their index; the last ``n_anomalies`` are anomalies."""
+    rng = np.random.RandomState(0)
+    X = np.column_stack([np.arange(n), rng.normal(size=(n, n_features - 1)) * 1000])
+    y = (np.arange(n) >= n - n_anomalies).astype(np.int64)
+    return X, y
+
+
+@pytest.fixture
+def adbench_dir(tmp_path):
+    X, y = _adbench_arrays()
+    np.savez(tmp_path / "10_toy.npz", X=X, y=y)
+    np.savez(tmp_path / "2_Other.npz", X=X[:50], y=y[:50].astype(np.int32) | (np.arange(50) < 5))
+    return tmp_path
+
+
+def test_adbench_semi_supervised_split(adbench_dir):
+    data = load_adbench("toy", directory=adbench_dir)
+    assert data.name == "toy" and data.path.endswith("10_toy.npz")
+    assert data.n_samples_in_file == 200 and data.anomaly_share_in_file == pytest.approx(0.1)
+    # 60% of the 180 normal rows train; the other 72 and all 20 anomalies test.
+    assert data.X_train.shape == (108, 4) and data.X_test.shape == (92, 4)
+    assert data.y_test.sum() == 20
+    train_rows = data.X_train[:, 0].astype(int)
+    test_rows = data.X_test[:, 0].astype(int)
+    assert np.all(train_rows < 180)  # no anomaly in training
+    assert sorted(np.concatenate([train_rows, test_rows])) == list(range(200))
+    np.testing.assert_array_equal(data.y_test, (test_rows >= 180).astype(int))
+    assert data.threshold_percentile == pytest.approx(100 * 72 / 92)
+    # Raw features: not scaled.
+    X, _ = _adbench_arrays()
+    np.testing.assert_array_equal(data.X_train, X[train_rows])
+    assert data.X_train.dtype == np.float64
+
+
+def test_adbench_names_and_paths(adbench_dir):
+    assert list_adbench(adbench_dir) == ["Other", "toy"]
+    by_name = load_adbench("toy", directory=adbench_dir)
+    for same in ("10_toy", "10_toy.npz", "TOY"):
+        np.testing.assert_array_equal(
+            load_adbench(same, directory=adbench_dir).X_test, by_name.X_test
+        )
+    by_path = load_adbench(adbench_dir / "10_toy.npz", train_fraction=0.5)
+    assert by_path.name == "toy" and len(by_path.X_train) == 90
+    assert load_adbench("other", directory=adbench_dir).y_test.sum() == 5
+
+
+def test_adbench_is_deterministic_by_random_state(adbench_dir):
+    first = load_adbench("toy", directory=adbench_dir, max_rows=100, random_state=3)
+    again = load_adbench("toy", directory=adbench_dir, max_rows=100, random_state=3)
+    other = load_adbench("toy", directory=adbench_dir, max_rows=100, random_state=4)
+    for key in ("X_train", "X_test", "y_test"):
+        np.testing.assert_array_equal(first[key], again[key])
+    assert not np.array_equal(first.X_train, other.X_train)
+
+
+def test_adbench_row_cap_is_stratified(tmp_path):
+    X, y = _adbench_arrays(n=1000, n_anomalies=30)
+    np.savez(tmp_path / "big.npz", X=X, y=y)
+    data = load_adbench(tmp_path / "big.npz", max_rows=200, random_state=1)
+    assert len(data.X_train) + len(data.X_test) == 200
+    assert data.y_test.sum() == 6  # 3% of 200 rows, as in the file
+    assert len(data.X_train) == round(0.6 * 194)
+    assert np.all(data.X_train[:, 0] < 970)
+    # A share too small for the cap still keeps one anomaly.
+    X, y = _adbench_arrays(n=1000, n_anomalies=2)
+    np.savez(tmp_path / "rare.npz", X=X, y=y)
+    assert load_adbench(tmp_path / "rare.npz", max_rows=100).y_test.sum() == 1
+    # A cap above the size keeps every row.
+    uncapped = load_adbench(tmp_path / "big.npz", max_rows=5000)
+    assert len(uncapped.X_train) + len(uncapped.X_test) == 1000
+
+
+def test_adbench_errors(adbench_dir, tmp_path):
+    with pytest.raises(FileNotFoundError, match="No ADBench table 'nothing'.*Other, toy"):
+        load_adbench("nothing", directory=adbench_dir)
+    with pytest.raises(FileNotFoundError, match="No ADBench file at"):
+        load_adbench(tmp_path / "missing.npz")
+    with pytest.raises(FileNotFoundError, match="directory=..."):
+        load_adbench("toy")
+    with pytest.raises(FileNotFoundError, match="No ADBench folder"):
+        load_adbench("toy", directory=tmp_path / "absent")
+    with pytest.raises(ValueError, match="train_fraction"):
+        load_adbench("toy", directory=adbench_dir, train_fraction=1.0)
+    with pytest.raises(ValueError, match="max_rows"):
+        load_adbench("toy", directory=adbench_dir, max_rows=1.5)
+    X, y = _adbench_arrays()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    np.savez(bad / "nokey.npz", X=X, labels=y)
+    with pytest.raises(ValueError, match="no 'y' array"):
+        load_adbench(bad / "nokey.npz")
+    np.savez(bad / "flat.npz", X=X[:, 0], y=y)
+    with pytest.raises(ValueError, match="2-D"):
+        load_adbench(bad / "flat.npz")
+    np.savez(bad / "short.npz", X=X, y=y[:-1])
+    with pytest.raises(ValueError, match="one label per row"):
+        load_adbench(bad / "short.npz")
+    np.savez(bad / "multi.npz", X=X, y=np.arange(len(X)) % 3)
+    with pytest.raises(ValueError, match=r"0 \(normal\) or 1 \(anomaly\)"):
+        load_adbench(bad / "multi.npz")
+    np.savez(bad / "normal.npz", X=X, y=np.zeros(len(X)))
+    with pytest.raises(ValueError, match="no anomaly"):
+        load_adbench(bad / "normal.npz")
+    np.savez(bad / "objects.npz", X=X.astype(object), y=y)
+    with pytest.raises(ValueError, match="numeric"):
+        load_adbench(bad / "objects.npz")
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    np.savez(bad / "nan.npz", X=X_nan, y=y)
+    with pytest.raises(ValueError, match="1 NaN or infinite"):
+        load_adbench(bad / "nan.npz")
+    (bad / "text.npz").write_text("not an archive")
+    with pytest.raises(ValueError, match="not a NumPy .npz file"):
+        load_adbench(bad / "text.npz")
+    np.save(bad / "array.npy", X)
+    with pytest.raises(ValueError, match="single array"):
+        load_adbench(bad / "array.npy")
+    np.savez(bad / "1_Ab.npz", X=X, y=y)
+    np.savez(bad / "2_aB.npz", X=X, y=y)
+    with pytest.raises(ValueError, match="matches several files"):
+        load_adbench("ab", directory=bad)
