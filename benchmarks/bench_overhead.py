@@ -42,6 +42,7 @@ import torch
 from sklearn_ganad import ALAD, GANomaly
 from sklearn_ganad.losses import bce_with_logits, mean_absolute_error, mean_squared_error
 from sklearn_ganad.networks import reset_parameters_
+from sklearn_ganad.presets import paper_params
 from sklearn_ganad.utils._torch import seeded
 
 
@@ -123,8 +124,8 @@ def _alad_step(model, x, optimizers, players):
 
 
 METHODS = {
-    "GANomaly": dict(cls=GANomaly, step=_ganomaly_step, lr=2e-4, batch_size=64),
-    "ALAD": dict(cls=ALAD, step=_alad_step, lr=1e-5, batch_size=50),
+    "GANomaly": dict(cls=GANomaly, step=_ganomaly_step, batch_size=64),
+    "ALAD": dict(cls=ALAD, step=_alad_step, batch_size=50),
 }
 
 
@@ -173,7 +174,9 @@ def run(method, n_samples, n_features, epochs, repeats, seed=0):
     X = np.random.RandomState(seed).rand(n_samples, n_features).astype(np.float32)
     timings = {key: [] for key in ("fit", "loop", "plain", "score", "plain_score")}
     for _ in range(repeats):
-        detector = spec["cls"](max_epochs=epochs, random_state=seed, device="cpu")
+        # The papers' KDDCUP99 settings (the figures committed so far), unscaled.
+        params = {**paper_params(method, "kddcup99"), "max_epochs": epochs}
+        detector = spec["cls"](**params, random_state=seed, device="cpu")
         start = time.perf_counter()
         detector.fit(X)
         timings["fit"].append(time.perf_counter() - start)
@@ -188,7 +191,7 @@ def run(method, n_samples, n_features, epochs, repeats, seed=0):
         start = time.perf_counter()
         plain_fit(
             model, X, method=method, epochs=epochs, batch_size=spec["batch_size"],
-            lr=spec["lr"], betas=(0.5, 0.999), seed=seed,
+            lr=detector.lr_, betas=(0.5, 0.999), seed=seed,
             ema_decay=detector.get_params().get("ema_decay"),
         )  # fmt: skip
         timings["plain"].append(time.perf_counter() - start)

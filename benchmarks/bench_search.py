@@ -130,7 +130,7 @@ def measure(size, *, n_rows, loop_rows, steps, repeats, seed=0):
     X = rng.rand(n_rows, config["n_features"]).astype(np.float32)
     detector = AnoGAN(
         max_epochs=1, lr=1e-3, n_search_iter=steps, latent_dim=config["latent_dim"],
-        random_state=seed, device="cpu", **config["params"],
+        preprocessing=None, random_state=seed, device="cpu", **config["params"],
     ).fit(X_train)  # fmt: skip
     batched = _best_time(lambda: detector.score_samples(X), repeats)
 

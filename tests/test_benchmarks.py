@@ -158,7 +158,7 @@ def test_search_benchmark_times_the_same_search(monkeypatch):
 
 
 @pytest.mark.parametrize("profile", ["quick", "paper"])
-@pytest.mark.parametrize("dataset", ["kddcup99", "arrhythmia", "mnist", "digits", "adbench"])
+@pytest.mark.parametrize("dataset", ["kddcup99", "arrhythmia", "mnist", "digits"])
 def test_anogan_wgan_gp_budget_is_fanogans_gan_with_anogans_search(profile, dataset):
     from benchmarks._methods import budget
 
@@ -175,6 +175,34 @@ def test_anogan_wgan_gp_budget_is_fanogans_gan_with_anogans_search(profile, data
     defaults = FAnoGAN().get_params()
     for name in ("lr", "batch_size", "betas", "negative_slope"):
         assert variant[name] == fanogan.get(name, defaults[name])
+
+
+@pytest.mark.parametrize("profile", ["quick", "paper"])
+def test_the_adbench_suite_runs_every_method_with_its_defaults(profile):
+    from benchmarks._methods import BUDGETS, SKIPPED, budget
+
+    for method in ("GANomaly", "EGBAD", "ALAD", "AnoGAN", "FAnoGAN"):
+        assert budget(profile, method, "adbench") == {}
+    # The hand-budgeted variant is not a detector's defaults: left out.
+    assert ("adbench", "AnoGAN-WGAN-GP") in SKIPPED[profile]
+    assert "adbench" not in BUDGETS[profile]["AnoGAN-WGAN-GP"]
+
+
+def test_paper_profile_budgets_are_the_presets():
+    from benchmarks._methods import budget
+    from sklearn_ganad.presets import paper_params
+
+    for method in ("GANomaly", "EGBAD", "ALAD", "AnoGAN", "FAnoGAN"):
+        for dataset in ("kddcup99", "kddcup99-unscaled", "arrhythmia", "mnist", "digits"):
+            assert budget("paper", method, dataset) == paper_params(method, dataset)
+
+
+def test_quick_budgets_feed_the_protocols_scaled_data_unchanged():
+    from benchmarks._methods import BUDGETS
+
+    for method, budgets in BUDGETS["quick"].items():
+        for params in budgets.values():
+            assert params["preprocessing"] is None, method
 
 
 # -- the adbench family: suite aggregates, tasks, peers and figures ---------------------
@@ -346,3 +374,23 @@ def test_runner_explains_a_missing_adbench_folder(tmp_path):
     with pytest.raises(SystemExit, match="adbench"):
         main(["--datasets", "adbench", "--methods", "IsolationForest", "--data-dir",
               str(tmp_path), "--out", str(tmp_path / "out"), "--no-plots"])  # fmt: skip
+
+
+def test_defaults_kddcup99_runs_a_detector_as_a_user_would(monkeypatch):
+    from sklearn.utils import Bunch
+
+    from benchmarks import defaults_kddcup99
+
+    rng = np.random.RandomState(0)
+    data = Bunch(
+        X_train=rng.normal(size=(300, 4)),
+        X_test=np.vstack([rng.normal(size=(80, 4)), rng.normal(6.0, 1.0, size=(20, 4))]),
+        y_test=np.r_[np.zeros(80), np.ones(20)],
+        threshold_percentile=80.0,
+    )
+    monkeypatch.setitem(defaults_kddcup99.SETTINGS, "tiny", (200, {"max_epochs": 2}))
+    result = defaults_kddcup99.run("GANomaly", "tiny", data, seed=0, test_rows=None)
+    assert (result["n_train"], result["n_test"], result["max_epochs_"]) == (200, 100, 2)
+    assert result["lr_"] == 2e-4 and 0.0 <= result["roc_auc"] <= 1.0
+    forest = defaults_kddcup99.run("IsolationForest", "tiny", data, seed=0, test_rows=50)
+    assert forest["n_test"] == 50 and forest["roc_auc"] > 0.9
