@@ -69,9 +69,7 @@ def run(method, setting, data, *, seed, test_rows):
     start = time.perf_counter()
     anomaly_score = -detector.score_samples(X_test)
     score_seconds = time.perf_counter() - start
-    _, _, f1 = precision_recall_f1_at_percentile(
-        y_test, anomaly_score, data.threshold_percentile
-    )
+    _, _, f1 = precision_recall_f1_at_percentile(y_test, anomaly_score, data.threshold_percentile)
     return {
         "method": method,
         "setting": setting,
