@@ -236,9 +236,19 @@ class Wrapped:
         return self.sign * np.asarray(getattr(self.detector, self.raw)(self._prepare(X)))
 
 
+#: Set by ``python -m benchmarks --defaults``: the package's methods ignore
+#: ``BUDGETS`` and run with their defaults on every data set.
+DEFAULTS_ONLY = {"enabled": False}
+
+
 def _package(cls, score_methods=(), name=None):
     def build(task, profile, seed, device):
-        params = budget(profile, name or cls.__name__, task.dataset)
+        if DEFAULTS_ONLY["enabled"]:
+            if name is not None:
+                raise ValueError(f"{name} is a budgeted variant; it has no defaults of its own.")
+            params = {}
+        else:
+            params = budget(profile, name or cls.__name__, task.dataset)
         detector = cls(random_state=seed, device=device, **params)
         config = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
         variants = {f"{cls.__name__}-{m}": m for m in score_methods}

@@ -48,7 +48,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
 from . import _report
-from ._methods import DEFAULT_METHODS, METHODS, PYOD_AVAILABLE, SKIPPED
+from ._methods import DEFAULT_METHODS, DEFAULTS_ONLY, METHODS, PYOD_AVAILABLE, SKIPPED
 from ._tasks import DATASETS, DEFAULT_DATASETS, REPO, default_data_dir
 
 
@@ -154,6 +154,9 @@ def parse_args(argv):
                         "../shared/data; missing files but ADBench's are downloaded)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: benchmarks/results/<profile>)")  # fmt: skip
+    parser.add_argument("--defaults", action="store_true",
+                        help="run the package's methods with their defaults on every data set "
+                        "(no BUDGETS; the AnoGAN-WGAN-GP variant is left out)")  # fmt: skip
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--update", action="store_true",
                         help="add to the output folder's results: keep its rows of the methods "
@@ -169,6 +172,9 @@ def main(argv=None):
     args = parse_args(argv)
     datasets = args.datasets or DEFAULT_DATASETS
     methods = args.methods or DEFAULT_METHODS
+    DEFAULTS_ONLY["enabled"] = args.defaults
+    if args.defaults:
+        methods = [m for m in methods if m != "AnoGAN-WGAN-GP"]
     if any(m.startswith("PyOD") for m in methods) and not PYOD_AVAILABLE:
         sys.exit("PyOD is not installed: pip install -e '.[bench]' (or drop the PyOD methods).")
     data_dir = args.data_dir or default_data_dir()

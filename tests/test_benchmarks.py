@@ -394,3 +394,21 @@ def test_defaults_kddcup99_runs_a_detector_as_a_user_would(monkeypatch):
     assert result["lr_"] == 2e-4 and 0.0 <= result["roc_auc"] <= 1.0
     forest = defaults_kddcup99.run("IsolationForest", "tiny", data, seed=0, test_rows=50)
     assert forest["n_test"] == 50 and forest["roc_auc"] > 0.9
+
+
+def test_defaults_flag_runs_the_package_methods_without_budgets(monkeypatch):
+    from benchmarks._methods import DEFAULTS_ONLY, METHODS
+    from benchmarks._tasks import Task
+
+    rng = np.random.RandomState(0)
+    task = Task("kddcup99", "kddcup99", rng.rand(20, 3), rng.rand(10, 3), np.r_[[0] * 8, 1, 1],
+                80.0, "table")  # fmt: skip
+    budgeted = METHODS["EGBAD"][0](task, "quick", 0, "cpu").detector.get_params()
+    assert budgeted["max_epochs"] == 20 and budgeted["preprocessing"] is None
+    monkeypatch.setitem(DEFAULTS_ONLY, "enabled", True)
+    wrapped = METHODS["EGBAD"][0](task, "quick", 0, "cpu")
+    params = wrapped.detector.get_params()
+    assert (params["max_epochs"], params["lr"], params["preprocessing"]) == ("auto",) * 3
+    assert wrapped.config == "defaults"
+    with pytest.raises(ValueError, match="budgeted variant"):
+        METHODS["AnoGAN-WGAN-GP"][0](task, "quick", 0, "cpu")
