@@ -412,3 +412,13 @@ def test_defaults_flag_runs_the_package_methods_without_budgets(monkeypatch):
     assert wrapped.config == "defaults"
     with pytest.raises(ValueError, match="budgeted variant"):
         METHODS["AnoGAN-WGAN-GP"][0](task, "quick", 0, "cpu")
+
+
+def test_fit_time_prints_one_line_per_method(capsys, monkeypatch):
+    from benchmarks import fit_time
+    from sklearn_ganad import GANomaly
+
+    monkeypatch.setitem(fit_time.DETECTORS, "GANomaly", lambda **kw: GANomaly(max_epochs=1, **kw))
+    fit_time.main(["--rows", "50", "--features", "3", "--methods", "GANomaly"])
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("GANomaly: fit") and "50 x 3 (1 epochs, about 1 steps" in line

@@ -163,3 +163,23 @@ def test_the_history_records_the_planned_epochs_of_each_call(small_table):
     assert history[0, "planned_epochs"] == 2 and history[2, "planned_epochs"] == 3
     assert "planned_epochs" not in history[1]
     assert detector.net_.planned_epochs_ == 3
+
+
+def test_the_user_guide_states_the_budgets_the_code_uses():
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "user_guide.rst"
+    if not guide.exists():
+        pytest.skip("docs/ is not part of this installation")
+    text = " ".join(guide.read_text().split())
+    steps = GANomaly._auto_train_steps
+    assert all(cls._auto_train_steps == steps for cls in ALL_DETECTORS)
+    assert f"about {steps['mlp']:,} mini-batches for tables and {steps['conv']:,} for images" in (
+        text
+    )
+    assert f"at most {GANomaly._auto_max_epochs:,} epochs" in text
+    assert AnoGAN._auto_search_iter == {"mlp": 100, "conv": 20}
+    assert "100 steps per row for tables and 20 for images" in text
+    assert (EGBAD._auto_lr, FAnoGAN._auto_lr, GANomaly._auto_lr) == (
+        {"mlp": 1e-3, "conv": 2e-4}, {"mlp": 5e-4, "conv": 5e-4}, {"mlp": 2e-4, "conv": 2e-4},
+    )  # fmt: skip
