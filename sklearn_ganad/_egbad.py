@@ -79,13 +79,16 @@ class EGBAD(_BiGANDetector):
     ----------
     %(contamination)s
     %(preprocessing)s
-    score_method : {"fm", "ce"}, default="fm"
-        The discriminator term L_D: ``"fm"``, feature matching
-        ``||f(x, E(x)) - f(G(E(x)), E(x))||_d`` on D's last hidden layer (the
-        default of the authors' code), or ``"ce"``, the cross-entropy
+    score_method : {"ce", "fm"}, default="ce"
+        The discriminator term L_D: ``"ce"``, the cross-entropy
         ``softplus(-D(G(E(x)), E(x)))`` of the reconstructed pair against
         "real" (the variant the paper's KDDCUP99 F1 of 0.9372 is attributed
-        to). (Named ``score_method`` because scikit-learn reserves ``score``.)
+        to), or ``"fm"``, feature matching ``||f(x, E(x)) - f(G(E(x)),
+        E(x))||_d`` on D's last hidden layer (the default of the authors' code
+        and of its paper preset). ``"ce"`` ranked better with the default
+        training: mean ROC AUC 0.769 against 0.758 on the 26 tables of the
+        benchmarks' ``adbench`` suite (the same fits scored both ways). (Named
+        ``score_method`` because scikit-learn reserves ``score``.)
     reconstruction_weight : float in [0, 1], default=0.9
         Weight alpha of the reconstruction term; the discriminator term gets
         ``1 - alpha``. The authors' code weights the discriminator term by 0.1.
@@ -184,7 +187,7 @@ class EGBAD(_BiGANDetector):
         *,
         contamination=0.1,
         preprocessing="auto",
-        score_method="fm",
+        score_method="ce",
         reconstruction_weight=0.9,
         norm_degree=1,
         architecture="auto",

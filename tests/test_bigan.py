@@ -8,6 +8,7 @@ from torch import nn
 
 from sklearn_ganad import ALAD, EGBAD
 from sklearn_ganad.datasets import load_digits_one_class
+from sklearn_ganad.presets import paper_params
 
 from ._params import make_fast
 
@@ -25,8 +26,9 @@ def kdd_shaped():
     return np.random.RandomState(0).rand(120, 121).astype(np.float32)
 
 
-def test_egbad_defaults_are_the_authors_kddcup99_model(kdd_shaped):
-    detector = EGBAD(max_epochs=1, random_state=0).fit(kdd_shaped)
+def test_egbad_paper_preset_is_the_authors_kddcup99_model(kdd_shaped):
+    preset = {**paper_params("EGBAD", "kddcup99"), "max_epochs": 1}
+    detector = EGBAD(**preset, random_state=0).fit(kdd_shaped)
     params = detector.get_params()
     assert (params["lr"], params["batch_size"], params["ema_decay"]) == (1e-5, 50, 0.9999)
     assert (params["score_method"], params["reconstruction_weight"]) == ("fm", 0.9)
@@ -41,8 +43,9 @@ def test_egbad_defaults_are_the_authors_kddcup99_model(kdd_shaped):
     assert not any(isinstance(m, nn.BatchNorm1d) for m in model.modules())
 
 
-def test_alad_defaults_are_the_authors_kddcup99_model(kdd_shaped):
-    detector = ALAD(max_epochs=1, random_state=0).fit(kdd_shaped)
+def test_alad_paper_preset_is_the_authors_kddcup99_model(kdd_shaped):
+    preset = {**paper_params("ALAD", "kddcup99"), "max_epochs": 1}
+    detector = ALAD(**preset, random_state=0).fit(kdd_shaped)
     params = detector.get_params()
     assert (params["lr"], params["batch_size"], params["ema_decay"]) == (1e-5, 50, 0.999)
     model = detector.net_.module_
@@ -140,7 +143,7 @@ def test_far_outliers_are_ranked_last(cls, blobs):
 
 @pytest.mark.parametrize("cls", [EGBAD, ALAD])
 def test_weights_are_averaged_for_scoring(cls, small_table):
-    averaged = make_fast(cls).fit(small_table)
+    averaged = make_fast(cls, ema_decay=0.999).fit(small_table)
     model = averaged.net_.module_
     buffers = dict(model.named_buffers())
     for name, param in model.named_parameters():

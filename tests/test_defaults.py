@@ -97,7 +97,9 @@ def test_preprocessing_in_a_pipeline_is_the_same_as_inside(small_table):
     inside = make_fast(GANomaly, preprocessing="auto").fit(X)
     outside = make_pipeline(StandardScaler(), make_fast(GANomaly, preprocessing=None)).fit(X)
     # Equal up to float32 rounding (the Pipeline scales in float64), grown by training.
-    np.testing.assert_allclose(inside.score_samples(X), outside.score_samples(X), rtol=1e-2)
+    np.testing.assert_allclose(
+        inside.score_samples(X), outside.score_samples(X), rtol=1e-2, atol=1e-3
+    )
 
 
 def test_reconstructions_are_in_the_units_of_X(small_table):
