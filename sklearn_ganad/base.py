@@ -186,18 +186,17 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         is_image = self.image_shape_ is not None or self.architecture == "conv"
         return None if is_image else "standard"
 
-    def _resolve_epochs(self, epochs, n_samples, *, steps=None):
+    def _resolve_epochs(self, epochs, n_samples):
         """Resolve an epoch count, ``"auto"`` by the step budget, for ``n_samples`` rows.
 
         ``"auto"`` gives ``ceil(steps / batches per epoch)`` epochs, at least
-        one and at most ``_auto_max_epochs``, with ``steps`` defaulting to
+        one and at most ``_auto_max_epochs``, with ``steps`` the
         ``_auto_train_steps`` of the network family; the rows held out by
         ``validation_fraction`` do not count.
         """
         if epochs != "auto":
             return int(epochs)
-        if steps is None:
-            steps = self._auto_train_steps[self.architecture_]
+        steps = self._auto_train_steps[self.architecture_]
         n_train = n_samples * (1.0 - (self.validation_fraction or 0.0))
         batches = max(1, math.ceil(n_train / self.batch_size))
         return int(min(max(1, math.ceil(steps / batches)), self._auto_max_epochs))
