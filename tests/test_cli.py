@@ -1,9 +1,14 @@
 """The ``sklearn-ganad`` command line, run in-process through ``main``."""
 
+import copyreg
+import hashlib
+import io
 import pickle
+import pickletools
 import shutil
 import subprocess
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -13,8 +18,16 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 import sklearn_ganad
-from sklearn_ganad import FAnoGAN, GANomaly, demo
-from sklearn_ganad.cli import ModelFileError, load_model, main, read_model_header, save_model
+from sklearn_ganad import FAnoGAN, GANomaly, TrainingInterruptedWarning, demo
+from sklearn_ganad.cli import (
+    ModelFileError,
+    _header_digest,
+    _HeaderUnpickler,
+    load_model,
+    main,
+    read_model_header,
+    save_model,
+)
 
 FEATURES = [f"x{i}" for i in range(5)]
 
@@ -349,14 +362,35 @@ def test_score_errors(model_path, data_dir, table, tmp_path, capsys):
     assert not out.exists()
 
 
-def with_header(path, target, **changes):
-    """Copy a model file with some header entries changed (the estimator's bytes as they are)."""
+def with_header(path, target, *, redigest=True, drop=(), **changes):
+    """Copy a model file with some header entries changed (the estimator's bytes as they are).
+
+    With ``redigest`` the header's own digest is recomputed, as a genuine
+    file written with those entries would have it.
+    """
     with open(path, "rb") as file:
         header = pickle.load(file)
         rest = file.read()
+    header = {key: value for key, value in {**header, **changes}.items() if key not in drop}
+    if redigest:
+        header["header_sha256"] = _header_digest(header)
     with open(target, "wb") as file:
-        pickle.dump({**header, **changes}, file)
+        pickle.dump(header, file)
         file.write(rest)
+    return target
+
+
+def with_payload(path, target, payload):
+    """A model file whose estimator is ``payload``, with correct digests."""
+    header = read_model_header(path)
+    buffer = io.BytesIO()
+    joblib.dump(payload, buffer)
+    data = buffer.getvalue()
+    header.update(payload_bytes=len(data), payload_sha256=hashlib.sha256(data).hexdigest())
+    header["header_sha256"] = _header_digest(header)
+    with open(target, "wb") as file:
+        pickle.dump(header, file)
+        file.write(data)
     return target
 
 
@@ -376,8 +410,8 @@ def test_model_file_checks(model_path, data_dir, tmp_path, capsys):
         load_model(old)
     assert read_model_header(old)["sklearn_ganad_version"] == "0.0.1"  # the header still reads
 
-    newer = with_header(model_path, tmp_path / "newer.ganad", format_version=2)
-    assert_user_error(capsys, score_with(newer), "format version 2", "reads format version 1")
+    newer = with_header(model_path, tmp_path / "newer.ganad", format_version=3)
+    assert_user_error(capsys, score_with(newer), "format version 3", "reads format version 2")
 
     not_models = {
         "table.ganad": (data_dir / "train.csv").read_bytes(),
@@ -390,11 +424,120 @@ def test_model_file_checks(model_path, data_dir, tmp_path, capsys):
     # A plain joblib file is refused from its first bytes, without unpickling the estimator.
     joblib.dump(load_model(model_path), tmp_path / "plain.joblib")
     err = assert_user_error(capsys, score_with(tmp_path / "plain.joblib"), "is not a sklearn-ganad")
-    assert "holds no objects, found" in err
+    assert "holds plain data only, found the opcode" in err
 
     truncated = tmp_path / "truncated.ganad"
-    truncated.write_bytes(model_path.read_bytes()[:600])
-    assert_user_error(capsys, score_with(truncated), "its estimator cannot be read")
+    truncated.write_bytes(model_path.read_bytes()[:-600])
+    assert_user_error(capsys, score_with(truncated), "is corrupted or truncated", "bytes where")
+
+
+def test_a_changed_byte_anywhere_is_refused_before_unpickling(model_path, tmp_path, monkeypatch):
+    """Every offset (of a stride through the file) flipped: a one-line ModelFileError, no load."""
+    original = model_path.read_bytes()
+    unpickled = []
+    monkeypatch.setattr(
+        sklearn_ganad.cli.joblib, "load", lambda *a, **k: unpickled.append(1) or 1 / 0
+    )
+    stride = max(1, len(original) // 300)
+    offsets = [*range(0, len(original), stride), len(original) - 1]
+    for offset in offsets:
+        changed = bytearray(original)
+        changed[offset] ^= 0x20
+        target = tmp_path / "changed.ganad"
+        target.write_bytes(bytes(changed))
+        with pytest.raises(ModelFileError) as error:
+            load_model(target)
+        message = str(error.value)
+        assert "\n" not in message and str(target) in message, (offset, message)
+    assert unpickled == []  # nothing was unpickled for any of them
+    assert len(offsets) > 250
+
+
+def test_malformed_headers_are_one_line_errors(model_path, data_dir, tmp_path, capsys):
+    score = ["score", None, data_dir / "train.csv", "-o", tmp_path / "out.csv", "--only-scores"]
+    cases = {
+        "no_names": (dict(drop=("feature_names",)), "it lacks feature_names"),
+        "names_str": (dict(feature_names="x0,x1"), "feature_names is a str, not a list"),
+        "names_int": (dict(feature_names=[0, 1]), "feature_names is not a list of strings"),
+        "bad_size": (dict(payload_bytes="12"), "payload_bytes is a str, not a int"),
+        "bool_size": (dict(payload_bytes=True), "payload_bytes is a bool"),
+        "edited": (dict(method="EGBAD", redigest=False), "its header does not match the digest"),
+    }
+    for name, (changes, fragment) in cases.items():
+        target = with_header(model_path, tmp_path / f"{name}.ganad", **changes)
+        score[1] = target
+        err = assert_user_error(capsys, score, fragment)
+        assert err.count("\n") == 1, err
+        with pytest.raises(ModelFileError, match=fragment):
+            load_model(target)
+
+    for payload in ({"not": "a detector"}, StandardScaler().fit([[0.0], [1.0]])):
+        target = with_payload(model_path, tmp_path / "other.ganad", payload)
+        score[1] = target
+        err = assert_user_error(capsys, score, f"holds a {type(payload).__name__}, not a")
+        assert err.count("\n") == 1
+
+
+class _Marker:
+    """A class a header must never import."""
+
+
+def _header_with_opcodes(model_path, target, header_bytes):
+    """A model file whose header is ``header_bytes``, followed by the real estimator."""
+    with open(model_path, "rb") as file:
+        pickle.load(file)
+        rest = file.read()
+    target.write_bytes(header_bytes + rest)
+    return target
+
+
+def test_header_reader_refuses_pickled_code(model_path, tmp_path):
+    """Every way a pickle can import or call something is refused before loading."""
+    calls = []
+    header = read_model_header(model_path)
+
+    class Reduces:
+        def __reduce__(self):
+            return (calls.append, ("reduced",))
+
+    class PersistentPickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return "an-id" if obj == "x0" else None
+
+    persistent = io.BytesIO()
+    PersistentPickler(persistent, protocol=2).dump(header)
+    stack_global = pickle.dumps({**header, "method": _Marker}, protocol=4)
+    old_global = pickle.dumps({**header, "method": _Marker}, protocol=0)
+    # An extension code registered and already cached by copyreg: the unpickler
+    # would take it from the cache without calling find_class.
+    copyreg.add_extension(__name__, "_Marker", 0x7A)
+    try:
+        pickle.loads(pickle.dumps(_Marker, protocol=2))  # fills copyreg's cache
+        extension = pickle.dumps({**header, "method": _Marker}, protocol=2)
+        assert pickletools.optimize(extension).count(b"\x82\x7a") == 1  # EXT1 0x7A
+        cases = {
+            # __reduce__ pickles its callable with GLOBAL, refused first ...
+            "reducer": (pickle.dumps({**header, "method": Reduces()}, protocol=2), "GLOBAL"),
+            # ... and a REDUCE on its own (of a string: it would fail if run) is refused too.
+            "reduce": (b"\x80\x02X\x01\x00\x00\x00a)R.", "REDUCE"),
+            "global": (stack_global, "STACK_GLOBAL"),
+            "old_global": (old_global, "GLOBAL"),
+            "persistent_id": (persistent.getvalue(), "BINPERSID"),
+            "extension": (extension, "EXT1"),
+        }
+        for name, (header_bytes, opcode) in cases.items():
+            target = _header_with_opcodes(model_path, tmp_path / f"{name}.ganad", header_bytes)
+            for reader in (read_model_header, load_model):
+                with pytest.raises(ModelFileError, match=f"found the opcode {opcode}"):
+                    reader(target)
+    finally:
+        copyreg.remove_extension(__name__, "_Marker", 0x7A)
+    assert calls == []
+    # The restricted unpickler is a second line of defence behind the opcode check.
+    with pytest.raises(pickle.UnpicklingError, match="holds no objects"):
+        _HeaderUnpickler(io.BytesIO(pickle.dumps(_Marker))).load()
+    with pytest.raises(pickle.UnpicklingError, match="no persistent references"):
+        _HeaderUnpickler(io.BytesIO(persistent.getvalue())).load()
 
 
 def test_save_and_load_from_python(table, tmp_path):
@@ -407,8 +550,11 @@ def test_save_and_load_from_python(table, tmp_path):
     model.fit(table[FEATURES])
     header = save_model(tmp_path / "m.ganad", model, feature_names=FEATURES, method="GANomaly")
     assert read_model_header(tmp_path / "m.ganad") == header
-    assert header["format"] == "sklearn-ganad-model" and header["format_version"] == 1
+    assert header["format"] == "sklearn-ganad-model" and header["format_version"] == 2
     assert {"sklearn_version", "torch_version", "created"} <= set(header)
+    assert header["payload_bytes"] + len(pickle.dumps(header, protocol=4)) == (
+        (tmp_path / "m.ganad").stat().st_size
+    )
     loaded = load_model(tmp_path / "m.ganad")
     np.testing.assert_array_equal(
         loaded.score_samples(table[FEATURES]), model.score_samples(table[FEATURES])
@@ -510,3 +656,48 @@ def test_console_script_and_module(tmp_path):
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("sklearn-ganad: error: model file")
+
+
+def test_ctrl_c_during_fit_exits_130_without_a_model(data_dir, tmp_path, capsys, monkeypatch):
+    train_step = sklearn_ganad.GANNet.train_step
+    steps = []
+
+    def interrupted_step(net, batch, **kwargs):
+        steps.append(1)
+        if len(steps) == 9:  # the 2nd batch of epoch 2 (7 batches of 32 per epoch)
+            raise KeyboardInterrupt
+        return train_step(net, batch, **kwargs)
+
+    monkeypatch.setattr(sklearn_ganad.GANNet, "train_step", interrupted_step)
+    model = tmp_path / "model.ganad"
+    argv = fit_argv(data_dir / "train.csv", model, "--exclude", "label", *params(max_epochs=5))
+    status, out, err = run(capsys, *argv)
+    assert status == 130 and out == ""
+    assert err.strip() == (
+        "sklearn-ganad: interrupted in training epoch 2; no model written "
+        "(--keep-interrupted writes what was trained)"
+    )
+    assert not model.exists() and list(tmp_path.iterdir()) == []
+
+    steps.clear()
+    with pytest.warns(TrainingInterruptedWarning, match="epoch 2 of 5"):
+        status, out, err = run(capsys, *argv, "--keep-interrupted")
+    assert status == 130 and f"model:     {model}" in out
+    assert "training was interrupted (epoch 2); the model holds what was trained" in err
+    fitted = load_model(model)[-1]
+    assert len(fitted.net_.history) == 2 and fitted.net_.history[-1, "interrupted"]
+
+
+def test_values_too_large_for_float32_name_their_column(data_dir, table, tmp_path, capsys):
+    huge = table.copy()
+    huge.loc[3, "x1"] = 1e300
+    huge.to_csv(tmp_path / "huge.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow warnings on the way
+        err = assert_user_error(
+            capsys,
+            fit_argv(tmp_path / "huge.csv", tmp_path / "m.ganad", "--exclude", "label"),
+            "value too large for float32",
+            "in feature column(s) 'x1' (1)",
+        )
+    assert err.count("\n") == 1 and not (tmp_path / "m.ganad").exists()
