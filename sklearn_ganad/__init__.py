@@ -9,7 +9,12 @@ from ._ganomaly import GANomaly, GANomalyModel
 from ._net import AdversarialModel, ArrayBatchIterator, GANNet
 from ._version import __version__
 from .base import BaseGANDetector
-from .exceptions import InconsistentVersionWarning, TrainingDivergedWarning
+from .exceptions import (
+    ConstantScoresWarning,
+    InconsistentVersionWarning,
+    TrainingDivergedWarning,
+    TrainingInterruptedWarning,
+)
 
 __all__ = [
     "AnoGAN",
@@ -28,6 +33,8 @@ __all__ = [
     "AnoGANModel",
     "FAnoGANModel",
     "TrainingDivergedWarning",
+    "TrainingInterruptedWarning",
+    "ConstantScoresWarning",
     "InconsistentVersionWarning",
     "__version__",
 ]

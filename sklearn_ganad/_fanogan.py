@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import torch
@@ -9,9 +10,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._gan import _GANDetector
 from ._net import AdversarialModel
+from .exceptions import TrainingInterruptedWarning
 from .losses import gradient_penalty, mean_squared_error, wasserstein_critic_loss
 from .networks import NetworkSpec, make_encoder
 from .utils._docstring import fill_doc
+from .utils._warnings import external_stacklevel
 
 __all__ = ["FAnoGAN", "FAnoGANModel"]
 
@@ -387,5 +390,14 @@ class FAnoGAN(_GANDetector):
         model = self.net_.module
         model.stage = "gan"
         self.net_.fit(X)
+        if self.net_.interrupted_:
+            warnings.warn(
+                "f-AnoGAN's encoder stage was not started because its GAN stage was "
+                "interrupted: the encoder is untrained, so the scores are not meaningful. "
+                "Fit again to train in full.",
+                TrainingInterruptedWarning,
+                stacklevel=external_stacklevel(),
+            )
+            return
         self.net_.module_.stage = "encoder"
         self.net_.partial_fit(X, epochs=self.encoder_epochs_)

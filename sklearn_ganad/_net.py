@@ -30,8 +30,9 @@ from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from .exceptions import TrainingDivergedWarning
+from .exceptions import TrainingDivergedWarning, TrainingInterruptedWarning
 from .utils._torch import frozen
+from .utils._warnings import external_stacklevel
 
 __all__ = ["AdversarialModel", "GANNet", "ArrayBatchIterator", "ModelLosses"]
 
@@ -265,10 +266,11 @@ class ModelLosses(nn.Module):
 
 
 class _TrainingDiverged(Exception):
-    def __init__(self, player: str, value: float):
-        super().__init__(player, value)
-        self.player = player
-        self.value = value
+    """Raised inside the fit loop; ``cause`` completes "Training diverged in epoch k: ..."."""
+
+    def __init__(self, cause: str):
+        super().__init__(cause)
+        self.cause = cause
 
 
 class GANNet(NeuralNet):
@@ -284,10 +286,21 @@ class GANNet(NeuralNet):
     ``history`` (``train_loss`` is the main player's loss,
     ``train_loss_<player>`` the others', ``train_<term>`` the components).
 
-    A loss that becomes NaN or infinite stops training with a
-    :class:`~sklearn_ganad.exceptions.TrainingDivergedWarning`; the networks
-    and optimizers are restored to the end of the last epoch whose state was
-    finite (or to their initial state).
+    Training that diverges stops with a
+    :class:`~sklearn_ganad.exceptions.TrainingDivergedWarning` and the
+    networks and optimizers are restored to the end of the last sane epoch
+    (or to their initial state): a loss or weight that becomes NaN or
+    infinite, or runaway training that stays finite, checked after every
+    epoch: a weight whose magnitude exceeds ``weight_bound`` times the
+    largest at the start of training (at least 1), or a player's mean loss
+    magnitude that exceeds ``loss_jump`` times its first epoch's (at least
+    0.1). Both bounds are class attributes: no sane training reaches them.
+
+    A ``KeyboardInterrupt`` (Ctrl-C) stops training as skorch does (``fit``
+    returns), but not silently: a
+    :class:`~sklearn_ganad.exceptions.TrainingInterruptedWarning` names the
+    epoch reached, the epoch's history row records ``interrupted=True``, and
+    ``interrupted_`` is True until the next training call.
 
     skorch's ``LRScheduler`` drives every player's optimizer with the same
     policy; ``EarlyStopping(load_best=True)`` and ``Checkpoint(f_params=...)``
@@ -318,6 +331,11 @@ class GANNet(NeuralNet):
         ``train_split=None``, ``predict_nonlinearity=None``,
         ``use_caching=False`` and :class:`ArrayBatchIterator` as iterator.
     """
+
+    #: Runaway bound on weights, relative to the largest at the start of training.
+    weight_bound = 1e3
+    #: Runaway bound on a player's mean loss magnitude, relative to its first epoch's.
+    loss_jump = 1e4
 
     def __init__(
         self,
@@ -414,7 +432,7 @@ class GANNet(NeuralNet):
             loss, terms = model.player_loss(player, x, cache)
             values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())]).tolist()
             if not all(math.isfinite(v) for v in values):
-                raise _TrainingDiverged(player, values[0])
+                raise _TrainingDiverged(f"the {player} loss became {values[0]}")
             loss.backward()
             self.notify(
                 "on_grad_computed",
@@ -509,6 +527,44 @@ class GANNet(NeuralNet):
         tensors = [*self.module_.parameters(), *self.module_.buffers()]
         return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
 
+    def _largest_weight(self) -> float:
+        """The largest weight magnitude of every network (NaN if one is NaN); one sync."""
+        weights = [p.detach() for p in self.module_.parameters() if p.is_floating_point()]
+        if not weights:
+            return 0.0
+        return float(torch.stack([w.abs().amax() for w in weights if w.numel()]).amax())
+
+    def _epoch_loss_magnitudes(self) -> dict:
+        """Mean ``|loss|`` of each player over this epoch's batches."""
+        batches = self.history[-1]["batches"]
+        names = {name for batch in batches for name in batch if name.startswith("train_loss")}
+        return {
+            name: float(np.mean([abs(b[name]) for b in batches if name in b])) for name in names
+        }
+
+    def _runaway_cause(self):
+        """Why this epoch's state is not sane (None if it is); see the class docstring."""
+        largest = self._largest_weight()
+        if not math.isfinite(largest) or not self._state_is_finite():
+            return "the parameters became non-finite"
+        bound = self.weight_bound * max(1.0, self._initial_weight_scale_)
+        if largest > bound:
+            return (
+                f"a weight reached {largest:.3g}, beyond {bound:.3g} ({self.weight_bound:g} "
+                "times the largest initial weight): runaway training"
+            )
+        magnitudes = self._epoch_loss_magnitudes()
+        reference = self.__dict__.setdefault("_loss_reference_", magnitudes)
+        for name, magnitude in sorted(magnitudes.items()):
+            first = max(reference.get(name, magnitude), 0.1)
+            if magnitude > self.loss_jump * first:
+                return (
+                    f"the mean |{name}| reached {magnitude:.3g}, more than {self.loss_jump:g} "
+                    f"times its first epoch's ({reference.get(name, magnitude):.3g}): runaway "
+                    "training"
+                )
+        return None
+
     def _take_snapshot(self):
         # Taken after every epoch: a clone of the tensors, not a deepcopy of
         # the state dicts, which costs more than a short epoch itself.
@@ -529,12 +585,14 @@ class GANNet(NeuralNet):
         return state["epoch"]
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Remember the initial, finite state."""
+        """Remember the initial, finite state and the scale of its weights."""
         self._last_main_loss_ = None
         self._idle_parameters_ = {}
+        self.__dict__.pop("_loss_reference_", None)
         self._set_training(True)
         if self.ema_decay is not None and not _has_weight_average(self.module_):
             _attach_weight_average(self.module_)
+        self._initial_weight_scale_ = self._largest_weight()
         self._take_snapshot()
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
@@ -549,16 +607,17 @@ class GANNet(NeuralNet):
             self._first_epoch_of_call_ = False
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Remember the state of each epoch that ended with finite parameters."""
-        if self._state_is_finite():
-            self._take_snapshot()
-        else:
-            raise _TrainingDiverged("parameters", float("nan"))
+        """Remember the state of each sane epoch; stop on a non-finite or runaway one."""
+        cause = self._runaway_cause()
+        if cause is not None:
+            raise _TrainingDiverged(cause)
+        self._take_snapshot()
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         """Drop the snapshot, which is only needed while training."""
         for name in (
             "_finite_state_", "_last_main_loss_", "_idle_parameters_", "_first_epoch_of_call_",
+            "_initial_weight_scale_", "_loss_reference_",
         ):  # fmt: skip
             self.__dict__.pop(name, None)
 
@@ -573,6 +632,8 @@ class GANNet(NeuralNet):
         # on_train_begin runs before fit_loop receives ``epochs``.
         self.planned_epochs_ = fit_params.get("epochs") or self.max_epochs
         self._first_epoch_of_call_ = True
+        self.interrupted_ = False
+        self._epochs_before_call_ = len(self.history) if getattr(self, "history_", None) else 0
         super().partial_fit(X, y, classes=classes, **fit_params)
         if self.ema_decay is not None and _has_weight_average(self.module_):
             _adopt_weight_average(self.module_)
@@ -587,19 +648,37 @@ class GANNet(NeuralNet):
             restored = self._restore_snapshot()
             self.history.record("diverged", True)
             where = f"the end of epoch {restored}" if restored else "their initial weights"
-            what = (
-                "the parameters became non-finite"
-                if diverged.player == "parameters"
-                else f"the {diverged.player} loss became {diverged.value}"
-            )
+            lr = f" (lr={self.lr:g})" if isinstance(self.lr, float | int) else ""
             warnings.warn(
-                f"Training diverged in epoch {epoch}: {what}. Training stopped and the "
-                f"networks were restored to {where}. Lower the learning rate or scale "
-                "the inputs.",
+                f"Training diverged in epoch {epoch}: {diverged.cause}. Training stopped and "
+                f"the networks were restored to {where}. Lower the learning rate{lr} or "
+                "scale the inputs.",
                 TrainingDivergedWarning,
-                stacklevel=2,
+                stacklevel=external_stacklevel(),
             )
             return self
+        except KeyboardInterrupt:
+            self._note_interruption()
+            raise  # skorch's partial_fit ends training as on any interruption
+
+    def _note_interruption(self):
+        """Record a Ctrl-C in history and warn; keep a sane state."""
+        self.interrupted_ = True
+        epoch = len(self.history)
+        if epoch:
+            self.history.record("interrupted", True)
+        if not self._state_is_finite():
+            self._restore_snapshot()
+        planned = self.planned_epochs_
+        in_call = epoch - self._epochs_before_call_
+        done = max(in_call - 1, 0)
+        warnings.warn(
+            f"Training was interrupted (KeyboardInterrupt) in epoch {in_call} of {planned}, "
+            f"after {done} complete epoch{'s' * (done != 1)}; the networks keep the weights "
+            "reached so far. Fit again to train in full.",
+            TrainingInterruptedWarning,
+            stacklevel=external_stacklevel(),
+        )
 
     # -- scoring ------------------------------------------------------------
 

@@ -15,10 +15,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._net import GANNet, build_callbacks, make_train_split
 from ._version import __version__
-from .exceptions import InconsistentVersionWarning
+from .exceptions import ConstantScoresWarning, InconsistentVersionWarning
 from .networks import NetworkSpec
 from .utils._torch import draw_seed, fused_adam_supported, resolve_device, seeded
-from .utils._validation import check_image_shape, check_image_shape_matches, check_widths
+from .utils._validation import (
+    check_image_shape,
+    check_image_shape_matches,
+    check_not_ragged,
+    check_numeric_columns,
+    check_widths,
+)
+from .utils._warnings import external_stacklevel
 
 __all__ = ["BaseGANDetector"]
 
@@ -147,6 +154,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         their image shape is checked (or recorded, when ``reset``).
         """
         image_shape = None
+        check_numeric_columns(X)
+        check_not_ragged(X)
         if not hasattr(X, "ndim") and not isinstance(X, (str, bytes)):
             try:
                 X = np.asarray(X)
@@ -164,10 +173,20 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 self._check_images_match_image_shape(image_shape)
             else:
                 self._check_images_match_fit(image_shape)
-            X = X.reshape(X.shape[0], -1)
+            # Not reshape(n, -1): that cannot infer the width of 0 rows.
+            X = X.reshape(X.shape[0], math.prod(X.shape[1:]))
+        # float64 stays float64 until its range is checked: casting first would
+        # turn 1e300 into inf and blame "infinity" on a file that has none.
         X = validate_data(
-            self, X, reset=reset, dtype=np.float32, ensure_min_samples=2 if reset else 1
+            self,
+            X,
+            reset=reset,
+            dtype=(np.float32, np.float64),
+            ensure_min_samples=2 if reset else 1,
         )
+        if X.dtype != np.float32:
+            _check_float32_range(X, getattr(self, "feature_names_in_", None))
+            X = X.astype(np.float32)
         if reset:
             if image_shape is None and self.image_shape is not None:
                 image_shape = check_image_shape(self.image_shape)
@@ -332,6 +351,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "orders of magnitude for float32 networks. Scale them (e.g. MinMaxScaler)."
             )
         self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        _warn_if_constant(scores, self.contamination)
         return scores
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -533,3 +553,34 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         is_inlier = np.ones(decision.shape[0], dtype=int)
         is_inlier[decision < 0] = -1
         return is_inlier
+
+
+def _warn_if_constant(scores, contamination):
+    """Warn when every training score is the same (to float32 precision)."""
+    spread = float(np.ptp(scores))
+    if spread <= 1e-6 * float(np.max(np.abs(scores))):
+        warnings.warn(
+            f"All {len(scores)} training rows got the same score ({scores[0] + 0.0:.6g}), so the "
+            "threshold offset_ separates nothing: predict calls every such row an inlier, "
+            f"whatever contamination={contamination} says. Either the training rows are all "
+            "alike, or training collapsed: check net_.history and try a lower lr.",
+            ConstantScoresWarning,
+            stacklevel=external_stacklevel(),
+        )
+
+
+def _check_float32_range(X, feature_names=None):
+    """Refuse values that float32 networks cannot hold, naming their columns."""
+    limit = float(np.finfo(np.float32).max)
+    too_large = np.flatnonzero((np.abs(X) > limit).any(axis=0))
+    if too_large.size:
+        names = [
+            repr(str(feature_names[j])) if feature_names is not None else str(int(j))
+            for j in too_large[:8]
+        ]
+        more = f" and {too_large.size - 8} more" if too_large.size > 8 else ""
+        raise ValueError(
+            f"X has values too large for float32 (|x| > {limit:.3g}) in column(s) "
+            f"{', '.join(names)}{more}; the networks compute in float32. Rescale these "
+            "features (e.g. a log transform)."
+        )

@@ -2,12 +2,40 @@
 
 
 class TrainingDivergedWarning(UserWarning):
-    """Training stopped because a loss became NaN or infinite.
+    """Training stopped because it diverged.
 
-    The networks are restored to the last state whose parameters and losses
-    were all finite (the end of the last complete epoch, or the initial
-    weights when the first epoch diverged), so the fitted detector still gives
-    finite scores.
+    Either a loss or a weight became NaN or infinite, or training ran away
+    while staying finite: a weight beyond ``GANNet.weight_bound`` (no sane
+    training reaches it), or a player's loss many orders of magnitude above
+    its first epoch's (``GANNet.loss_jump``). The networks are restored to
+    the last sane state (the end of the last complete sane epoch, or the
+    initial weights when the first epoch diverged), so the fitted detector
+    still gives finite scores. The message names the cause; the usual fix is
+    a lower learning rate or scaled inputs.
+    """
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training was stopped by a ``KeyboardInterrupt`` (Ctrl-C) before its last epoch.
+
+    As in skorch and scikit-learn's ``MLPClassifier``, the interrupted ``fit``
+    returns normally: the networks keep the weights reached (their weight
+    average, with ``ema_decay``), ``net_.history`` marks the interrupted epoch
+    with ``interrupted=True``, and ``offset_`` is computed from the model as
+    trained. A method with training stages (f-AnoGAN) does not start the next
+    stage. Fit again to train in full. To stop instead, turn this warning
+    into an error, e.g. ``warnings.simplefilter("error",
+    TrainingInterruptedWarning)``: ``fit`` then raises it and the detector
+    stays unfitted (the command line does this).
+    """
+
+
+class ConstantScoresWarning(UserWarning):
+    """Every training row got the same score, so ``offset_`` separates nothing.
+
+    ``predict`` then calls every row with that score an inlier, whatever
+    ``contamination`` says. It happens when the training rows are all alike,
+    or when training collapsed (see :class:`TrainingDivergedWarning`).
     """
 
 

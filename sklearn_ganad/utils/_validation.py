@@ -72,3 +72,68 @@ def check_widths(name: str, widths) -> tuple[int, ...]:
     if not all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in values):
         raise ValueError(f"{name} must contain positive integers, got {widths!r}.")
     return tuple(int(v) for v in values)
+
+
+def check_numeric_columns(X) -> None:
+    """Refuse a DataFrame with a column that is not a number, naming the columns.
+
+    Booleans, nullable integers and floats, and categoricals of numbers pass
+    (scikit-learn converts them); strings, dates, durations and objects do
+    not, and would otherwise fail deep inside pandas with a message about a
+    value rather than a column.
+
+    Parameters
+    ----------
+    X : object
+        Anything; only a :class:`pandas.DataFrame` is checked.
+
+    Raises
+    ------
+    ValueError
+        If a column of ``X`` is not numeric.
+    """
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame):
+        return
+    bad = []
+    for position in range(X.shape[1]):
+        column = X.iloc[:, position]
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            dtype = dtype.categories.dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            bad.append(f"{X.columns[position]!r} ({column.dtype})")
+    if bad:
+        shown = ", ".join(bad[:8]) + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
+        raise ValueError(
+            f"X has non-numeric column(s) {shown}; every feature must be a number: encode "
+            "these columns (e.g. with a OneHotEncoder) or drop them."
+        )
+
+
+def check_not_ragged(X) -> None:
+    """Refuse a nested sequence whose rows differ in length, before numpy does.
+
+    Parameters
+    ----------
+    X : object
+        Anything; only a list or tuple of sequences is checked.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is a list or tuple whose items have different lengths.
+    """
+    if not isinstance(X, list | tuple) or not X:
+        return
+    lengths = {
+        len(row) if hasattr(row, "__len__") and not isinstance(row, str) else None for row in X
+    }
+    if len(lengths) > 1:
+        described = sorted(n for n in lengths if n is not None)
+        raise ValueError(
+            f"X is ragged: its rows have different lengths ({', '.join(map(str, described))}"
+            f"{', and scalars' if None in lengths else ''}); give one row per sample, all of "
+            "the same length."
+        )
