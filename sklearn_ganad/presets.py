@@ -35,7 +35,7 @@ _PAPER_COMMON = {
     # The AnoGAN baselines of the EGBAD and ALAD code: the paper's 500 search steps.
     "AnoGAN": dict(
         preprocessing=None, max_epochs=100, batch_size=50, lr=1e-5, ema_decay=0.9999,
-        n_search_iter=500,
+        n_search_iter=500, n_search_candidates=64,
     ),
     # f-AnoGAN's WGAN-GP, then the izi_f encoder.
     "FAnoGAN": dict(
