@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import linecache
 import math
 import warnings
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import LRScheduler, PassthroughScoring, ProgressBar
+from skorch.callbacks import Callback, LRScheduler, PassthroughScoring, ProgressBar
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
@@ -300,7 +301,9 @@ class GANNet(NeuralNet):
     returns), but not silently: a
     :class:`~sklearn_ganad.exceptions.TrainingInterruptedWarning` names the
     epoch reached, the epoch's history row records ``interrupted=True``, and
-    ``interrupted_`` is True until the next training call.
+    ``interrupted_`` is True until the next training call. A callback that
+    ends training on purpose with ``raise KeyboardInterrupt`` (skorch's
+    ``EarlyStopping``) is not an interruption: no warning.
 
     skorch's ``LRScheduler`` drives every player's optimizer with the same
     policy; ``EarlyStopping(load_best=True)`` and ``Checkpoint(f_params=...)``
@@ -657,8 +660,9 @@ class GANNet(NeuralNet):
                 stacklevel=external_stacklevel(),
             )
             return self
-        except KeyboardInterrupt:
-            self._note_interruption()
+        except KeyboardInterrupt as interruption:
+            if not _raised_by_a_callback(interruption):
+                self._note_interruption()
             raise  # skorch's partial_fit ends training as on any interruption
 
     def _note_interruption(self):
@@ -764,6 +768,25 @@ class GANNet(NeuralNet):
                 for output, result in zip(outputs, results, strict=True):
                     output[start:stop] = result[: stop - start].cpu().numpy()
         return outputs
+
+
+def _raised_by_a_callback(interruption: KeyboardInterrupt) -> bool:
+    """Whether a callback ended training on purpose, as skorch's ``EarlyStopping`` does.
+
+    skorch's convention for "stop now" is a callback that executes ``raise
+    KeyboardInterrupt``. A Ctrl-C is raised by the signal handler wherever
+    the program happens to be, almost never on such a statement.
+    """
+    traceback = interruption.__traceback__
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    frame = traceback.tb_frame
+    if not isinstance(frame.f_locals.get("self"), Callback):
+        return False
+    line = linecache.getline(frame.f_code.co_filename, traceback.tb_lineno).strip()
+    return line.startswith("raise")
 
 
 def _clone_tensors(state):

@@ -26,7 +26,9 @@ class TrainingInterruptedWarning(UserWarning):
     stage. Fit again to train in full. To stop instead, turn this warning
     into an error, e.g. ``warnings.simplefilter("error",
     TrainingInterruptedWarning)``: ``fit`` then raises it and the detector
-    stays unfitted (the command line does this).
+    stays unfitted (the command line does this). A skorch callback that ends
+    training on purpose (``EarlyStopping`` raises ``KeyboardInterrupt``) does
+    not trigger it.
     """
 
 

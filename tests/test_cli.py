@@ -6,8 +6,10 @@ import io
 import pickle
 import pickletools
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import joblib
@@ -701,3 +703,33 @@ def test_values_too_large_for_float32_name_their_column(data_dir, table, tmp_pat
             "in feature column(s) 'x1' (1)",
         )
     assert err.count("\n") == 1 and not (tmp_path / "m.ganad").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_a_real_sigint_during_fit_exits_130_and_writes_nothing(data_dir, tmp_path):
+    """The program in its own process, interrupted by a signal once its progress bar shows."""
+    model = tmp_path / "model.ganad"
+    argv = fit_argv(data_dir / "train.csv", model, "--exclude", "label", progress=True)
+    argv = [arg if arg != "max_epochs=2" else "max_epochs=100000" for arg in argv]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sklearn_ganad.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    seen = b""
+    deadline = time.monotonic() + 120
+    # The bar's first render: training has started.
+    while b"epoch" not in seen and time.monotonic() < deadline:
+        chunk = process.stderr.read1(4096)
+        if not chunk:
+            break
+        seen += chunk
+    assert b"epoch" in seen, seen
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    err = (seen + err).decode()
+    assert process.returncode == 130, err
+    assert "sklearn-ganad: interrupted in training epoch" in err and "Traceback" not in err
+    assert out == b"" and not model.exists() and list(tmp_path.iterdir()) == []

@@ -1,13 +1,14 @@
 """Interrupted and runaway training, constant scores, and edge-case input errors."""
 
 import re
+import signal
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 from sklearn_ganad import (
     ConstantScoresWarning,
@@ -21,7 +22,11 @@ from ._params import ALL_DETECTORS, make_fast
 
 
 class _CtrlC(Callback):
-    """Raise KeyboardInterrupt, as Ctrl-C does, after a given batch of a given epoch."""
+    """Send this process SIGINT, as Ctrl-C does, after a given batch of a given epoch.
+
+    Python's handler raises KeyboardInterrupt wherever the program then is;
+    a callback's own ``raise KeyboardInterrupt`` would be an early stop.
+    """
 
     def __init__(self, epoch=2, batch=2):
         self.epoch = epoch
@@ -30,7 +35,7 @@ class _CtrlC(Callback):
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         if training and len(net.history) == self.epoch:
             if len(net.history[-1, "batches"]) == self.batch:
-                raise KeyboardInterrupt
+                signal.raise_signal(signal.SIGINT)
 
 
 class _LossSpike(Callback):
@@ -187,3 +192,21 @@ def test_anogan_table_scores_do_not_depend_on_row_order_or_the_other_rows():
     order = np.random.RandomState(1).permutation(len(X))
     np.testing.assert_allclose(detector.score_samples(X[order]), scores[order], rtol=1e-6)
     np.testing.assert_allclose(detector.score_samples(X[1030:1033]), scores[1030:1033], rtol=1e-6)
+
+
+@pytest.mark.parametrize("detector_class", [GANomaly, FAnoGAN], ids=lambda c: c.__name__)
+def test_early_stopping_is_not_an_interruption(detector_class, small_table):
+    """skorch's EarlyStopping ends training with KeyboardInterrupt on purpose: no warning."""
+    stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    detector = make_fast(detector_class, max_epochs=6, callbacks=[stopper])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingInterruptedWarning)
+        detector.fit(small_table)
+    history = detector.net_.history
+    assert not detector.net_.interrupted_
+    assert not any(row.get("interrupted") for row in history)
+    if detector_class is FAnoGAN:
+        # EarlyStopping ends a stage; the encoder stage still runs.
+        assert len(history) > 2 and detector.net_.module_.stage == "encoder"
+    else:
+        assert len(history) == 2  # stopped after `patience` epochs without gain
