@@ -31,8 +31,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
-from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
+from sklearn_ganad import AnoGAN, FAnoGAN
 from sklearn_ganad.presets import paper_params
+from sklearn_ganad.utils import all_detectors
 
 from ._tasks import subsample_rows
 
@@ -344,15 +345,22 @@ def _pyod_deep_svdd(task, profile, seed, device):
     return Wrapped(detector, True, 1.0, "decision_function", config="PyOD defaults (CPU)")
 
 
-#: Method name -> (builder, "package" or "peer").
+#: Scores each package method is also evaluated with, from the same fit
+#: (one per ``score_method``). One score for AnoGAN: each would repeat the search.
+SCORE_VARIANTS = {
+    "EGBAD": ("fm", "ce"),
+    "ALAD": ("fm", "l1", "l2", "logits"),
+    "FAnoGAN": ("izi_f", "izi", "ziz"),
+}
+
+#: Method name -> (builder, "package" or "peer"): every registered detector,
+#: the AnoGAN-WGAN-GP variant, then the peers.
 METHODS = {
-    "GANomaly": (_package(GANomaly), "package"),
-    "EGBAD": (_package(EGBAD, ("fm", "ce")), "package"),
-    "ALAD": (_package(ALAD, ("fm", "l1", "l2", "logits")), "package"),
-    # One score for AnoGAN: each variant would repeat the search.
-    "AnoGAN": (_package(AnoGAN), "package"),
+    **{
+        name: (_package(cls, SCORE_VARIANTS.get(name, ())), "package")
+        for name, cls in all_detectors()
+    },
     "AnoGAN-WGAN-GP": (_package(AnoGAN, name="AnoGAN-WGAN-GP"), "package"),
-    "FAnoGAN": (_package(FAnoGAN, ("izi_f", "izi", "ziz")), "package"),
     "IsolationForest": (_sklearn(IsolationForest), "peer"),
     "LocalOutlierFactor": (_sklearn(LocalOutlierFactor, True, novelty=True), "peer"),
     "OneClassSVM": (_sklearn(OneClassSVM, True), "peer"),

@@ -31,20 +31,13 @@ from pathlib import Path
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
-from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
 from sklearn_ganad.datasets import load_kddcup99
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
+from sklearn_ganad.utils import all_detectors
 
 from ._tasks import default_data_dir, subsample_rows
 
-DETECTORS = {
-    "GANomaly": GANomaly,
-    "EGBAD": EGBAD,
-    "ALAD": ALAD,
-    "AnoGAN": AnoGAN,
-    "FAnoGAN": FAnoGAN,
-    "IsolationForest": IsolationForest,
-}
+DETECTORS = {**dict(all_detectors()), "IsolationForest": IsolationForest}
 #: Setting -> (training rows or None for all, parameters besides the seed).
 SETTINGS = {
     "defaults-50k": (50_000, {}),

@@ -19,10 +19,9 @@ import time
 
 import numpy as np
 
-from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
+from sklearn_ganad.utils import all_detectors
 
-DETECTORS = {"GANomaly": GANomaly, "EGBAD": EGBAD, "ALAD": ALAD, "AnoGAN": AnoGAN,
-             "FAnoGAN": FAnoGAN}  # fmt: skip
+DETECTORS = dict(all_detectors())
 
 
 def main(argv=None):

@@ -11,6 +11,7 @@ from ._bigan import BiGANModel, _BiGANDetector
 from .losses import bce_with_logits, bce_with_logits_per_sample, norm
 from .networks import NetworkSpec, make_pair_discriminator
 from .utils._docstring import fill_doc
+from .utils._registry import register_detector
 from .utils._validation import check_widths
 
 __all__ = ["ALAD", "ALADModel"]
@@ -112,6 +113,7 @@ class ALADModel(BiGANModel):
     batch_size_default="50",
     betas_default="(0.5, 0.999)",
 )
+@register_detector
 class ALAD(_BiGANDetector):
     """ALAD anomaly detector: a BiGAN with cycle-consistency discriminators
     (Zenati, Romain, Foo, Lecouat and Chandrasekhar, ICDM 2018).

@@ -17,6 +17,7 @@ from .losses import (
 )
 from .networks import NetworkSpec
 from .utils._docstring import fill_doc
+from .utils._registry import register_detector
 from .utils._torch import frozen, fused_adam_supported
 
 __all__ = ["AnoGAN", "AnoGANModel"]
@@ -237,6 +238,7 @@ class AnoGANModel(AdversarialModel):
     batch_size_default="50",
     betas_default="(0.5, 0.999)",
 )
+@register_detector
 class AnoGAN(_GANDetector):
     """AnoGAN anomaly detector: a GAN and a latent search per sample
     (Schlegl, Seeboeck, Waldstein, Schmidt-Erfurth and Langs, 2017).

@@ -10,6 +10,7 @@ from ._bigan import BiGANModel, _BiGANDetector
 from .losses import bce_with_logits_per_sample, norm
 from .networks import NetworkSpec
 from .utils._docstring import fill_doc
+from .utils._registry import register_detector
 
 __all__ = ["EGBAD", "EGBADModel"]
 
@@ -64,6 +65,7 @@ class EGBADModel(BiGANModel):
     batch_size_default="50",
     betas_default="(0.5, 0.999)",
 )
+@register_detector
 class EGBAD(_BiGANDetector):
     """EGBAD anomaly detector: a BiGAN whose encoder replaces AnoGAN's search
     (Zenati, Foo, Lecouat, Manek and Chandrasekhar, 2018).

@@ -14,6 +14,7 @@ from .exceptions import TrainingInterruptedWarning
 from .losses import gradient_penalty, mean_squared_error, wasserstein_critic_loss
 from .networks import NetworkSpec, make_encoder
 from .utils._docstring import fill_doc
+from .utils._registry import register_detector
 from .utils._warnings import external_stacklevel
 
 __all__ = ["FAnoGAN", "FAnoGANModel"]
@@ -171,6 +172,7 @@ class FAnoGANModel(AdversarialModel):
     batch_size_default="64",
     betas_default="(0.0, 0.9)",
 )
+@register_detector
 class FAnoGAN(_GANDetector):
     """f-AnoGAN anomaly detector: a WGAN-GP and an encoder trained after it
     (Schlegl, Seeboeck, Waldstein, Langs and Schmidt-Erfurth, 2019).
@@ -384,6 +386,8 @@ class FAnoGAN(_GANDetector):
             encoder_loss=self.encoder_loss,
             score_method=self.score_method,
         )
+
+    _training_stages = ("GAN", "encoder")
 
     def _train(self, X):
         self.encoder_epochs_ = self._resolve_epochs(self.encoder_epochs, X.shape[0])

@@ -18,6 +18,7 @@ from .networks import (
     reset_parameters_,
 )
 from .utils._docstring import fill_doc
+from .utils._registry import register_detector
 
 __all__ = ["GANomaly", "GANomalyModel"]
 
@@ -152,6 +153,7 @@ class GANomalyModel(AdversarialModel):
     batch_size_default="64",
     betas_default="(0.5, 0.999)",
 )
+@register_detector
 class GANomaly(BaseGANDetector):
     """GANomaly anomaly detector (Akcay, Atapour-Abarghouei and Breckon, 2018).
 

@@ -76,6 +76,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "callbacks": [list, None],
     }
 
+    # The training calls ``fit`` makes, in order, by label (one unnamed call
+    # for most methods); progress bars and reports read it, so that no caller
+    # branches on a method.
+    _training_stages = ("",)
     # The papers' latent sizes per input kind, used by latent_dim="auto".
     _auto_latent_dim = {"mlp": 32, "conv": 100}
     # Rows per scoring chunk: small enough to keep memory flat as n grows,

@@ -7,10 +7,11 @@
     sklearn-ganad demo --digits 0 --epochs-scale 0.25
 
 Tables are CSV (``.csv``, ``.tsv``, optionally compressed, e.g. ``.csv.gz``)
-or Parquet (``.parquet``, ``.pq``; needs pyarrow). A model file holds a small
-header (format, versions, method, feature names), pickled on its own, and
-then the fitted estimator written by joblib; :func:`save_model` and
-:func:`load_model` read and write the same format from Python.
+or Parquet (``.parquet``, ``.pq``; needs pyarrow). Model files are those of
+:mod:`sklearn_ganad.persistence` (:func:`~sklearn_ganad.persistence.save_model`
+and :func:`~sklearn_ganad.persistence.load_model` read and write the same
+format from Python); the progress bar is
+:class:`sklearn_ganad.callbacks.EpochProgressBar`.
 
 User errors print one line starting with ``sklearn-ganad: error:`` on stderr
 and exit with status 2. ``python -m sklearn_ganad.cli`` runs the same program.
@@ -21,54 +22,44 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
-import hashlib
-import io
-import json
 import os
-import pickle
-import pickletools
-import platform
 import sys
-import tempfile
 import time
 import warnings
-from datetime import datetime, timezone
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
-import sklearn
-import torch
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from skorch.callbacks import Callback
-from tqdm import tqdm
 
-from . import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly, __version__, demo
-from ._net import epoch_losses
+from . import __version__, demo
+from .callbacks import EpochProgressBar
 from .exceptions import TrainingInterruptedWarning
 
-__all__ = [
-    "CLIError",
-    "ModelFileError",
-    "EpochProgressBar",
-    "save_model",
-    "read_model_header",
-    "load_model",
-    "build_parser",
-    "main",
-]
+# The model-file functions live in sklearn_ganad.persistence; importable from
+# here too, where they were first documented.
+from .persistence import (  # noqa: F401
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    ModelFileError,
+    _final_estimator,
+    _read_model_file,
+    load_model,
+    read_model_header,
+    save_model,
+)
+from .utils import all_detectors
+
+__all__ = ["CLIError", "build_parser", "main"]
 
 PROG = "sklearn-ganad"
 
-#: The detectors the command line can fit, by their canonical names.
-METHODS = {"GANomaly": GANomaly, "EGBAD": EGBAD, "ALAD": ALAD, "AnoGAN": AnoGAN, "FAnoGAN": FAnoGAN}
 
-#: The ``format`` entry of every model file's header.
-MODEL_FORMAT = "sklearn-ganad-model"
-#: The layout version of the model files this module writes and reads.
-MODEL_FORMAT_VERSION = 2
+def _methods() -> dict:
+    """The detectors the command line can fit, by name: the registry's, read at each call."""
+    return dict(all_detectors())
+
 
 _SCALERS = {"none": None, "standard": StandardScaler, "minmax": MinMaxScaler}
 _TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
@@ -82,430 +73,12 @@ class CLIError(Exception):
     """A user error of the command line: reported in one line, exit status 2."""
 
 
-class ModelFileError(ValueError):
-    """A file that is not a model file of this sklearn-ganad version.
+def _training_stages(method: str, detector) -> list[tuple[str, None]]:
+    """Label of each training call that ``detector.fit`` makes, as the detector declares them.
 
-    Raised by :func:`read_model_header` and :func:`load_model` for a file
-    that is not a sklearn-ganad model file, or one written in another
-    format or by another version of sklearn-ganad.
+    The epochs are read from the net as each call starts ("auto" resolves in fit).
     """
-
-
-# -- progress ------------------------------------------------------------------
-
-
-class EpochProgressBar(Callback):
-    """skorch callback: one tqdm bar per training call, advanced once per epoch.
-
-    The bar is written to ``sys.stderr`` (looked up when training starts) and
-    shows the last epoch's losses as its postfix.
-
-    Parameters
-    ----------
-    stages : list of (str, int or None) or None, default=None
-        Label and number of epochs of each successive training call of the
-        net (f-AnoGAN, for one, trains its GAN with ``fit`` and then its
-        encoder with ``partial_fit``); ``None`` epochs are read from the net
-        when the call starts (``GANNet.planned_epochs_``), which is how
-        ``max_epochs="auto"`` is shown. Calls beyond the list, or every call
-        when ``None``, are labelled ``"training"``.
-    """
-
-    def __init__(self, stages=None):
-        self.stages = stages
-
-    def initialize(self):
-        """Reset the count of training calls; skorch calls it before ``fit``.
-
-        Returns
-        -------
-        self : EpochProgressBar
-        """
-        self.n_training_calls_ = 0
-        self.bar_ = None
-        return self
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Open the bar of this training call.
-
-        Parameters
-        ----------
-        net : skorch.NeuralNet
-        X, y : Ignored
-        **kwargs : dict
-            Ignored.
-        """
-        stages = list(self.stages or [])
-        call = getattr(self, "n_training_calls_", 0)
-        label, epochs = stages[call] if call < len(stages) else ("training", None)
-        if epochs is None:
-            epochs = getattr(net, "planned_epochs_", net.max_epochs)
-        self.n_training_calls_ = call + 1
-        self.bar_ = tqdm(
-            total=epochs, desc=label, unit="epoch", file=sys.stderr, leave=True, disable=False
-        )
-
-    def on_epoch_end(self, net, **kwargs):
-        """Advance the bar by one epoch and show the epoch's losses.
-
-        Parameters
-        ----------
-        net : skorch.NeuralNet
-        **kwargs : dict
-            Ignored.
-        """
-        if getattr(self, "bar_", None) is None:
-            return
-        self.bar_.set_postfix(_short_losses(net.history[-1]), refresh=False)
-        self.bar_.update(1)
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        """Close the bar.
-
-        Parameters
-        ----------
-        net : skorch.NeuralNet
-        X, y : Ignored
-        **kwargs : dict
-            Ignored.
-        """
-        if getattr(self, "bar_", None) is not None:
-            self.bar_.close()
-        self.bar_ = None
-
-    def __getstate__(self):
-        # A bar holds a stream; a pickled (saved) net keeps none.
-        state = dict(self.__dict__)
-        state["bar_"] = None
-        return state
-
-
-def _short_losses(epoch: dict) -> dict:
-    """The losses of one epoch of skorch's history, with short names, formatted."""
-    losses = {}
-    for key, value in epoch_losses(epoch).items():
-        name = "loss" if key == "train_loss" else key.removeprefix("train_loss_")
-        losses[name] = f"{value:.4g}"
-    return losses
-
-
-def _training_stages(method: str, detector) -> list[tuple[str, int]]:
-    """Label and epochs of each training call that ``detector.fit`` makes."""
-    # The epochs are read from the net as each call starts ("auto" resolves in fit).
-    if isinstance(detector, FAnoGAN):
-        return [(f"{method} GAN", None), (f"{method} encoder", None)]
-    return [(method, None)]
-
-
-# -- model files ---------------------------------------------------------------
-
-
-class _HeaderUnpickler(pickle.Unpickler):
-    """Reads plain data only: a header never needs a class, so none is imported."""
-
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"a model header holds no objects, found {module}.{name}")
-
-    def persistent_load(self, pid):
-        raise pickle.UnpicklingError("a model header holds no persistent references")
-
-
-#: The only pickle opcodes a header may hold: plain dicts, lists, strings and
-#: numbers. Anything that imports or calls (GLOBAL, STACK_GLOBAL, REDUCE,
-#: BUILD, INST, OBJ, NEWOBJ, PERSID, EXT1/2/4, ...) is refused before loading:
-#: extension codes already cached by copyreg would not reach ``find_class``.
-_HEADER_OPCODES = frozenset(
-    """PROTO FRAME STOP MARK POP POP_MARK DUP MEMOIZE PUT BINPUT LONG_BINPUT GET BINGET
-    LONG_BINGET NONE NEWTRUE NEWFALSE INT BININT BININT1 BININT2 LONG LONG1 LONG4 FLOAT
-    BINFLOAT UNICODE SHORT_BINUNICODE BINUNICODE BINUNICODE8 EMPTY_DICT DICT SETITEM
-    SETITEMS EMPTY_LIST LIST APPEND APPENDS EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3""".split()
-)
-#: A header is a few hundred bytes; one that does not end within this many is not one.
-_HEADER_MAX_BYTES = 1 << 20
-#: The header's entries and their types; ``feature_names`` is a list of str.
-_HEADER_FIELDS = {
-    "format": str,
-    "format_version": int,
-    "sklearn_ganad_version": str,
-    "sklearn_version": str,
-    "torch_version": str,
-    "python_version": str,
-    "method": str,
-    "feature_names": list,
-    "created": str,
-    "payload_bytes": int,
-    "payload_sha256": str,
-    "header_sha256": str,
-}
-_DIGEST_CHUNK = 1 << 20
-
-
-def _header_digest(header: dict) -> str:
-    """SHA-256 of the header's entries (all but ``header_sha256``), as canonical JSON."""
-    content = {key: value for key, value in header.items() if key != "header_sha256"}
-    text = json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
-def _payload_digest(file) -> tuple[str, int]:
-    """SHA-256 and length of what remains of an open file, read in chunks."""
-    digest, size = hashlib.sha256(), 0
-    while chunk := file.read(_DIGEST_CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def save_model(path, model, *, feature_names, method):
-    """Write a fitted detector (or pipeline) to a sklearn-ganad model file.
-
-    The file holds a pickled header dictionary followed by ``model`` written
-    with :func:`joblib.dump`, so that :func:`read_model_header` (and the
-    checks of :func:`load_model`) read the header without unpickling the
-    estimator. The header records the SHA-256 digest and length of the
-    estimator's bytes and a digest of its own entries, so that a file changed
-    anywhere after it was written is refused before anything is unpickled.
-    The file is written to a temporary name in the same folder and then
-    renamed, so an interrupted write never leaves half a model.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The model file; an existing file is replaced.
-    model : estimator
-        A fitted outlier detector or a :class:`~sklearn.pipeline.Pipeline`
-        ending in one, with ``score_samples``.
-    feature_names : sequence of str
-        The columns ``model`` was fitted on, in order; ``sklearn-ganad
-        score`` selects them from the tables it scores.
-    method : str
-        The detector's name, e.g. ``"GANomaly"``; recorded for information.
-
-    Returns
-    -------
-    header : dict
-        The header written: ``format``, ``format_version``,
-        ``sklearn_ganad_version``, ``sklearn_version``, ``torch_version``,
-        ``python_version``, ``method``, ``feature_names``, ``created`` (UTC,
-        ISO 8601), ``payload_bytes`` and ``payload_sha256`` (the estimator's
-        bytes) and ``header_sha256`` (the other entries, as canonical JSON).
-
-    Raises
-    ------
-    ValueError
-        If ``feature_names`` are not strings, or differ from the model's
-        ``feature_names_in_``.
-    """
-    feature_names = list(feature_names)
-    if not all(isinstance(name, str) for name in feature_names):
-        raise ValueError(f"feature_names must be strings, got {feature_names!r}.")
-    fitted_names = getattr(model, "feature_names_in_", None)
-    if fitted_names is not None and list(fitted_names) != feature_names:
-        raise ValueError(
-            f"feature_names {feature_names} differ from the model's feature_names_in_ "
-            f"{list(fitted_names)}."
-        )
-    payload = io.BytesIO()
-    joblib.dump(model, payload)
-    payload = payload.getbuffer()
-    header = {
-        "format": MODEL_FORMAT,
-        "format_version": MODEL_FORMAT_VERSION,
-        "sklearn_ganad_version": __version__,
-        "sklearn_version": str(sklearn.__version__),
-        "torch_version": str(torch.__version__),
-        "python_version": platform.python_version(),
-        "method": str(method),
-        "feature_names": feature_names,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "payload_bytes": len(payload),
-        "payload_sha256": hashlib.sha256(payload).hexdigest(),
-    }
-    header["header_sha256"] = _header_digest(header)
-    path = Path(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            pickle.dump(header, file, protocol=4)
-            file.write(payload)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return header
-
-
-def _load_header_pickle(head: bytes) -> tuple[dict, int]:
-    """Unpickle the header at the start of ``head``; return it and its length in bytes.
-
-    Every opcode is checked before anything is loaded: a header is plain data.
-    """
-    end = None
-    for opcode, _, position in pickletools.genops(head):
-        if opcode.name not in _HEADER_OPCODES:
-            raise pickle.UnpicklingError(
-                f"a model header holds plain data only, found the opcode {opcode.name}"
-            )
-        if opcode.name == "STOP":
-            end = position + 1
-            break
-    if end is None:  # pragma: no cover - genops raises first
-        raise pickle.UnpicklingError("the header does not end")
-    return _HeaderUnpickler(io.BytesIO(head[:end])).load(), end
-
-
-def _check_header_fields(header: dict, path) -> None:
-    """Every entry present with its type, then the header's own digest."""
-    missing = [key for key in _HEADER_FIELDS if key not in header]
-    if missing:
-        raise ModelFileError(f"{path} has a malformed model header: it lacks {', '.join(missing)}.")
-    for key, kind in _HEADER_FIELDS.items():
-        value = header[key]
-        # bool is an int to isinstance, never a valid count here.
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise ModelFileError(
-                f"{path} has a malformed model header: {key} is a {type(value).__name__}, "
-                f"not a {kind.__name__}."
-            )
-    if not all(isinstance(name, str) for name in header["feature_names"]):
-        raise ModelFileError(
-            f"{path} has a malformed model header: feature_names is not a list of strings."
-        )
-    if header["header_sha256"] != _header_digest(header):
-        raise ModelFileError(
-            f"{path} is corrupted: its header does not match the digest written with it."
-        )
-
-
-def _read_header(file, path) -> dict:
-    """Read and check the header at the start of an open model file.
-
-    The file is left positioned at the first byte of the estimator.
-    """
-    start = file.tell()
-    head = file.read(_HEADER_MAX_BYTES)
-    try:
-        header, length = _load_header_pickle(head)
-    except Exception as exc:
-        if len(head) == _HEADER_MAX_BYTES and "exhausted" in str(exc):
-            exc = f"no header within its first {_HEADER_MAX_BYTES} bytes"
-        raise ModelFileError(
-            f"{path} is not a sklearn-ganad model file (its header cannot be read: {exc})."
-        ) from None
-    file.seek(start + length)
-    if not isinstance(header, dict) or header.get("format") != MODEL_FORMAT:
-        raise ModelFileError(f"{path} is not a sklearn-ganad model file.")
-    format_version = header.get("format_version")
-    if format_version != MODEL_FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path} is a sklearn-ganad model file of format version {format_version}; "
-            f"sklearn-ganad {__version__} reads format version {MODEL_FORMAT_VERSION}."
-        )
-    _check_header_fields(header, path)
-    return header
-
-
-def read_model_header(path) -> dict:
-    """Return the header of a model file without unpickling the estimator.
-
-    The header's entries are checked against the digest written with them;
-    the estimator's bytes are checked by :func:`load_model`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A file written by :func:`save_model` (or ``sklearn-ganad fit``).
-
-    Returns
-    -------
-    header : dict
-        See :func:`save_model`.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ModelFileError
-        If ``path`` is not a sklearn-ganad model file, is of another format
-        version, or has a malformed or changed header.
-    """
-    with open(path, "rb") as file:
-        return _read_header(file, path)
-
-
-def _is_package_detector(model) -> bool:
-    from .base import BaseGANDetector
-
-    return isinstance(_final_estimator(model), BaseGANDetector)
-
-
-def _read_model_file(path) -> tuple[dict, object]:
-    """Check the header, the estimator's digest, then the version; then unpickle."""
-    with open(path, "rb") as file:
-        header = _read_header(file, path)
-        payload_start = file.tell()
-        digest, size = _payload_digest(file)
-        if size != header["payload_bytes"] or digest != header["payload_sha256"]:
-            what = (
-                f"the estimator has {size} bytes where the header says {header['payload_bytes']}"
-                if size != header["payload_bytes"]
-                else "the estimator's bytes do not match the SHA-256 digest in its header"
-            )
-            raise ModelFileError(
-                f"{path} is corrupted or truncated: {what}; nothing was unpickled."
-            )
-        written_by = header["sklearn_ganad_version"]
-        if written_by != __version__:
-            raise ModelFileError(
-                f"model written by sklearn-ganad {written_by}, this is {__version__}; "
-                f"refit it, or install sklearn-ganad=={written_by}"
-            )
-        file.seek(payload_start)
-        try:
-            model = joblib.load(file)
-        except Exception as exc:
-            raise ModelFileError(
-                f"{path} has a sklearn-ganad header but its estimator cannot be read "
-                f"({type(exc).__name__}: {exc})."
-            ) from None
-    if not _is_package_detector(model):
-        raise ModelFileError(
-            f"{path} holds a {type(model).__name__}, not a sklearn-ganad detector (or a "
-            "Pipeline ending in one)."
-        )
-    return header, model
-
-
-def load_model(path):
-    """Read a model file written by :func:`save_model` or ``sklearn-ganad fit``.
-
-    The header is read first, without unpickling anything but plain data;
-    the estimator is unpickled only when the file was written by this
-    version of sklearn-ganad. Unpickling runs code: load only files you trust.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-
-    Returns
-    -------
-    model : estimator
-        The fitted detector, or the :class:`~sklearn.pipeline.Pipeline`
-        (steps ``"scaler"`` and ``"detector"``) that ``sklearn-ganad fit``
-        writes unless ``--scale none``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ModelFileError
-        If ``path`` is not a sklearn-ganad model file; is of another format
-        version; has a malformed header; was changed or truncated after it
-        was written (its digests do not match: checked before unpickling); was
-        written by another version of sklearn-ganad; or holds something other
-        than a sklearn-ganad detector or a Pipeline ending in one.
-    """
-    return _read_model_file(path)[1]
+    return [(f"{method} {stage}".strip(), None) for stage in detector._training_stages]
 
 
 # -- tables --------------------------------------------------------------------
@@ -675,11 +248,11 @@ def _check_can_write(path: str, force: bool, role: str) -> None:
 def _method_name(text: str) -> str:
     """The canonical method name, ignoring case and dashes (``f-anogan`` is FAnoGAN)."""
     key = text.replace("-", "").replace("_", "").lower()
-    for name in METHODS:
+    for name in _methods():
         if name.lower() == key:
             return name
     raise argparse.ArgumentTypeError(
-        f"unknown method {text!r}; choose from {', '.join(METHODS)} (any case)."
+        f"unknown method {text!r}; choose from {', '.join(_methods())} (any case)."
     )
 
 
@@ -697,7 +270,7 @@ def _parameter_assignment(text: str) -> tuple[str, object]:
 
 def _build_detector(method: str, assignments, *, contamination, random_state):
     """The unfitted detector with the command line's parameters, checked by name."""
-    detector = METHODS[method]()
+    detector = _methods()[method]()
     valid = sorted(name for name in detector.get_params() if name != "callbacks")
     params = {}
     for name, value in assignments:
@@ -719,10 +292,6 @@ def _build_detector(method: str, assignments, *, contamination, random_state):
             raise CLIError(f"set {name} with {option} or with --param, not both.")
         params[name] = value
     return detector.set_params(**params)
-
-
-def _final_estimator(model):
-    return model.steps[-1][1] if isinstance(model, Pipeline) else model
 
 
 def _name_list(names, limit=8) -> str:
@@ -904,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         type=_method_name,
         default="GANomaly",
-        metavar="{" + ",".join(METHODS) + "}",
+        metavar="{" + ",".join(_methods()) + "}",
         help="the detector, any case (default: GANomaly)",
     )
     selection = fit.add_mutually_exclusive_group()

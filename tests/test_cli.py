@@ -21,12 +21,12 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 import sklearn_ganad
 from sklearn_ganad import FAnoGAN, GANomaly, TrainingInterruptedWarning, demo
-from sklearn_ganad.cli import (
+from sklearn_ganad.cli import main
+from sklearn_ganad.persistence import (
     ModelFileError,
     _header_digest,
     _HeaderUnpickler,
     load_model,
-    main,
     read_model_header,
     save_model,
 )
@@ -297,7 +297,7 @@ def test_parameter_errors_come_before_reading_the_data(tmp_path, capsys):
     assert_user_error(
         capsys,
         ["fit", missing_data, "-o", "m", "--method", "BiGAN"],
-        "unknown method 'BiGAN'; choose from GANomaly, EGBAD, ALAD, AnoGAN, FAnoGAN",
+        "unknown method 'BiGAN'; choose from ALAD, AnoGAN, EGBAD, FAnoGAN, GANomaly",
     )
 
 
@@ -438,7 +438,7 @@ def test_a_changed_byte_anywhere_is_refused_before_unpickling(model_path, tmp_pa
     original = model_path.read_bytes()
     unpickled = []
     monkeypatch.setattr(
-        sklearn_ganad.cli.joblib, "load", lambda *a, **k: unpickled.append(1) or 1 / 0
+        sklearn_ganad.persistence.joblib, "load", lambda *a, **k: unpickled.append(1) or 1 / 0
     )
     stride = max(1, len(original) // 300)
     offsets = [*range(0, len(original), stride), len(original) - 1]
@@ -597,7 +597,7 @@ def test_parquet_without_pyarrow(model_path, data_dir, tmp_path, monkeypatch, ca
         (
             ["fit"],
             "--method --columns --exclude --contamination --random-state --param --scale "
-            "--no-progress --force GANomaly,EGBAD,ALAD,AnoGAN,FAnoGAN".split(),
+            "--no-progress --keep-interrupted --force ALAD,AnoGAN,EGBAD,FAnoGAN,GANomaly".split(),
         ),
         (["score"], ["--only-scores", "--force", "--score-column", "--label-column", "'-'"]),
         (["demo"], ["--digits", "--seed", "--epochs-scale"]),

@@ -16,6 +16,9 @@ PUBLIC_MODULES = [
     "sklearn_ganad.metrics",
     "sklearn_ganad.demo",
     "sklearn_ganad.cli",
+    "sklearn_ganad.persistence",
+    "sklearn_ganad.callbacks",
+    "sklearn_ganad.utils",
     "sklearn_ganad.presets",
 ]
 
