@@ -108,11 +108,7 @@ class ALADModel(BiGANModel):
         return bce_with_logits_per_sample(self.cycle_x(x, reconstruction), 1.0)
 
 
-@fill_doc(
-    hidden_default="(64,)",
-    batch_size_default="50",
-    betas_default="(0.5, 0.999)",
-)
+@fill_doc()
 @register_detector
 class ALAD(_BiGANDetector):
     """ALAD anomaly detector: a BiGAN with cycle-consistency discriminators

@@ -233,11 +233,7 @@ class AnoGANModel(AdversarialModel):
         return self.latent_search(x)[0]
 
 
-@fill_doc(
-    hidden_default="(256, 128, 128)",
-    batch_size_default="50",
-    betas_default="(0.5, 0.999)",
-)
+@fill_doc()
 @register_detector
 class AnoGAN(_GANDetector):
     """AnoGAN anomaly detector: a GAN and a latent search per sample

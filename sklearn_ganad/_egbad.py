@@ -60,11 +60,7 @@ class EGBADModel(BiGANModel):
         return weight * residual + (1.0 - weight) * discrimination
 
 
-@fill_doc(
-    hidden_default="(64,)",
-    batch_size_default="50",
-    betas_default="(0.5, 0.999)",
-)
+@fill_doc()
 @register_detector
 class EGBAD(_BiGANDetector):
     """EGBAD anomaly detector: a BiGAN whose encoder replaces AnoGAN's search

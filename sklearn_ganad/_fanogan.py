@@ -167,11 +167,7 @@ class FAnoGANModel(AdversarialModel):
         return score
 
 
-@fill_doc(
-    hidden_default="(256, 128, 128)",
-    batch_size_default="64",
-    betas_default="(0.0, 0.9)",
-)
+@fill_doc()
 @register_detector
 class FAnoGAN(_GANDetector):
     """f-AnoGAN anomaly detector: a WGAN-GP and an encoder trained after it

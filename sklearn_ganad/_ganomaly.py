@@ -148,11 +148,7 @@ class GANomalyModel(AdversarialModel):
         return distance(z, self.latent_encoder(x_hat), self.score_method)
 
 
-@fill_doc(
-    hidden_default="(128, 64)",
-    batch_size_default="64",
-    betas_default="(0.5, 0.999)",
-)
+@fill_doc()
 @register_detector
 class GANomaly(BaseGANDetector):
     """GANomaly anomaly detector (Akcay, Atapour-Abarghouei and Breckon, 2018).

@@ -1,6 +1,8 @@
 """One registry of detectors, from which the CLI, benchmarks, tests and API docs derive."""
 
+import ast
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,28 @@ def test_registering_a_detector_reaches_the_command_line():
         register_detector(dict)
     with pytest.raises(TypeError, match="not a concrete subclass of BaseGANDetector"):
         register_detector(BaseGANDetector)
+
+
+@pytest.mark.parametrize("name, cls", all_detectors())
+def test_documented_defaults_equal_the_signature(name, cls):
+    """Every ``name : type, default=X`` of the Parameters section is the signature's default."""
+    from sklearn_ganad.utils._docstring import format_default
+
+    doc = inspect.getdoc(cls)
+    section = doc[doc.index("Parameters\n----------") : doc.index("Attributes\n----------")]
+    documented = dict(re.findall(r"^(\w+) : .*?, default=(.+)$", section, re.M))
+    signature = inspect.signature(cls.__init__).parameters
+    assert set(documented) == {p for p in signature if p != "self"}, "a parameter lacks a default"
+
+    def same(text, default):
+        try:
+            return ast.literal_eval(text) == default  # 1e-5 is 1e-05
+        except (ValueError, SyntaxError):
+            return text == format_default(default)
+
+    wrong = {
+        param: (text, format_default(signature[param].default))
+        for param, text in documented.items()
+        if not same(text, signature[param].default)
+    }
+    assert not wrong, f"{name}: documented default != signature default: {wrong}"

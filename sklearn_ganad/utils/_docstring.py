@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 _SHARED = {
-    "contamination": """contamination : float in (0, 0.5], default=0.1
+    "contamination": """contamination : float in (0, 0.5], default=%(contamination_default)s
         The expected share of outliers in the training data. It sets
         ``offset_``: the training scores below it are outliers.""",
-    "preprocessing": """preprocessing : {"auto", "standard", "minmax"} or None, default="auto"
+    "preprocessing": """preprocessing : {"auto", "standard", "minmax"} or None, \
+default=%(preprocessing_default)s
         Scaling of the features, fitted on the training data and applied
         before every network (and undone on ``reconstruct``'s output).
         ``"auto"`` standardises tables (zero mean, unit variance per feature,
@@ -15,31 +16,34 @@ _SHARED = {
         ``StandardScaler`` or ``MinMaxScaler`` to any input. ``None`` feeds
         ``X`` unchanged: use it when ``X`` is already scaled, in a Pipeline
         for instance, or to reproduce a paper's protocol.""",
-    "architecture": """architecture : {"auto", "mlp", "conv"}, default="auto"
+    "architecture": """architecture : {"auto", "mlp", "conv"}, default=%(architecture_default)s
         Network family. ``"auto"`` uses DCGAN-style convolutions for images
         (3-D or 4-D ``X``, or ``image_shape`` given) and perceptrons for tables.""",
-    "image_shape": """image_shape : tuple of int (C, H, W) or (H, W), default=None
+    "image_shape": """image_shape : tuple of int (C, H, W) or (H, W), \
+default=%(image_shape_default)s
         Shape of one image when images are passed flattened as 2-D ``X`` (so
         that scalers and Pipelines work). Not needed for 3-D ``(n, H, W)`` or
         4-D ``(n, C, H, W)`` input, whose shape is read from the data.""",
-    "latent_dim": """latent_dim : int or "auto", default="auto"
+    "latent_dim": """latent_dim : int or "auto", default=%(latent_dim_default)s
         Size of the latent code. ``"auto"`` takes the paper's value for the
         input kind (see Notes).""",
-    "hidden_layer_sizes": """hidden_layer_sizes : tuple of int, default=%(hidden_default)s
+    "hidden_layer_sizes": """hidden_layer_sizes : tuple of int, \
+default=%(hidden_layer_sizes_default)s
         Hidden widths of the perceptrons (tables), from the data side.""",
-    "conv_channels": """conv_channels : tuple of int, default=(64, 128, 256, 512)
+    "conv_channels": """conv_channels : tuple of int, default=%(conv_channels_default)s
         Channels of the convolutional nets per resolution level, from the
         image side; only as many as the image needs are used (one per halving
         down to 4x4: three for 32x32, two for 28x28, one for 8x8).""",
     "output_activation": """output_activation : {"auto", "linear", "tanh", "sigmoid"}, \
-default="auto"
+default=%(output_activation_default)s
         Activation of the generator's output. ``"auto"`` is ``"tanh"`` for
         convolutional nets (scale images to [-1, 1]) and ``"linear"`` for tables.""",
-    "n_critic": """n_critic : int, default=5
+    "n_critic": """n_critic : int, default=%(n_critic_default)s
         Critic steps per generator step of the WGAN-GP (its paper's 5).""",
-    "gradient_penalty_weight": """gradient_penalty_weight : float, default=10.0
+    "gradient_penalty_weight": """gradient_penalty_weight : float, \
+default=%(gradient_penalty_weight_default)s
         Weight of the WGAN-GP gradient penalty (its paper's 10).""",
-    "max_epochs": """max_epochs : int or "auto", default="auto"
+    "max_epochs": """max_epochs : int or "auto", default=%(max_epochs_default)s
         Number of passes over the training data. ``"auto"`` sets a budget in
         optimisation steps (mini-batches) rather than epochs: %(auto_steps)s
         steps for tables and %(auto_steps_conv)s for images, rounded up to
@@ -48,29 +52,31 @@ default="auto"
         ``max_epochs_``. An integer is that number of epochs.""",
     "batch_size": """batch_size : int, default=%(batch_size_default)s
         Mini-batch size for training (at least 2, for batch normalisation).""",
-    "lr": """lr : float or "auto", default="auto"
+    "lr": """lr : float or "auto", default=%(lr_default)s
         Learning rate of every player's Adam optimizer. ``"auto"`` is
         %(auto_lr)s for tables and %(auto_lr_conv)s for images (DCGAN's), rates
         that train within the ``max_epochs="auto"`` budget; the value used is
         ``lr_``.""",
     "betas": """betas : tuple of float, default=%(betas_default)s
         Adam's ``(beta1, beta2)``.""",
-    "validation_fraction": """validation_fraction : float in (0, 1) or None, default=None
+    "validation_fraction": """validation_fraction : float in (0, 1) or None, \
+default=%(validation_fraction_default)s
         Share of the training data held out. The model's validation loss on it
         (see Notes) is recorded per epoch as ``valid_loss``, a label-free
         quantity for ``EarlyStopping`` or ``Checkpoint`` to monitor. ``None``
         trains on all the data.""",
-    "device": """device : str, default="auto"
+    "device": """device : str, default=%(device_default)s
         Where to train and score: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"`` or ``"cuda:<i>"``.""",
-    "random_state": """random_state : int, RandomState instance or None, default=None
+    "random_state": """random_state : int, RandomState instance or None, \
+default=%(random_state_default)s
         Seeds weight initialisation, shuffling, noise and dropout. The same
         value gives the same scores on CPU; torch's global random state is
         left as it was.""",
-    "verbose": """verbose : int, default=0
+    "verbose": """verbose : int, default=%(verbose_default)s
         0 is silent; 1 prints skorch's table of losses per epoch; 2 adds a
         progress bar.""",
-    "callbacks": """callbacks : list of skorch callbacks or None, default=None
+    "callbacks": """callbacks : list of skorch callbacks or None, default=%(callbacks_default)s
         Extra skorch callbacks (e.g. ``EarlyStopping``, ``Checkpoint``,
         ``LRScheduler``), copied at ``fit``. ``LRScheduler`` drives every
         player's optimizer.""",
@@ -128,7 +134,14 @@ def fill_doc(**defaults):
     """
 
     def decorate(obj):
-        values = dict(defaults)
+        values = _signature_defaults(obj)
+        for name, text in defaults.items():
+            if name in values and values[name] != text:
+                raise ValueError(
+                    f"{obj.__name__}: {name}={text!r} disagrees with the signature's "
+                    f"{values[name]!r}"
+                )
+            values[name] = text
         steps = getattr(obj, "_auto_train_steps", None)
         if steps is not None:
             # Read from the class, so that the text cannot disagree with it.
@@ -136,9 +149,38 @@ def fill_doc(**defaults):
         rates = getattr(obj, "_auto_lr", None)
         if rates is not None:
             values.update(auto_lr=f"{rates['mlp']:g}", auto_lr_conv=f"{rates['conv']:g}")
-        fields = {name: text % values if "%(" in text else text for name, text in _SHARED.items()}
+        # Texts of parameters the class does not have are formatted too (and
+        # unused): their missing defaults read as "?".
+        lenient = _Lenient(values)
+        fields = {name: text % lenient if "%(" in text else text for name, text in _SHARED.items()}
         fields["shared_attributes"] = _SHARED_ATTRIBUTES
         obj.__doc__ = obj.__doc__ % fields
         return obj
 
     return decorate
+
+
+class _Lenient(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def format_default(value) -> str:
+    """A parameter default as numpydoc writes it: strings quoted, the rest as repr."""
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _signature_defaults(obj) -> dict:
+    """``{"<param>_default": text}`` for every parameter of ``obj`` (a class's ``__init__``)."""
+    import inspect
+
+    function = obj.__init__ if isinstance(obj, type) else obj
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return {}
+    return {
+        f"{p.name}_default": format_default(p.default)
+        for p in parameters
+        if p.default is not inspect.Parameter.empty
+    }
