@@ -114,23 +114,24 @@ class AnoGANModel(AdversarialModel):
         """With WGAN-GP the generator steps once per ``n_critic`` batches."""
         return self.n_critic if self.gan_loss == "wgan-gp" and player == "generator" else 1
 
-    def player_loss(self, player, x, cache):
-        """Return the discriminator's (critic's) or the generator's loss on ``x``."""
+    def loss_discriminator(self, x, handoff):
+        """Return the discriminator's (or WGAN-GP critic's) loss on ``x``."""
         z = self.sample_latent(x)
-        wasserstein = self.gan_loss == "wgan-gp"
-        if player == "discriminator":
-            with torch.no_grad():
-                generated = self.generator(z)
-            if wasserstein:
-                return wasserstein_critic_loss(
-                    self.discriminator, x, generated, self.gradient_penalty_weight
-                )
-            loss = bce_with_logits(self.discriminator(x), 1.0) + bce_with_logits(
-                self.discriminator(generated), 0.0
+        with torch.no_grad():
+            generated = self.generator(z)
+        if self.gan_loss == "wgan-gp":
+            return wasserstein_critic_loss(
+                self.discriminator, x, generated, self.gradient_penalty_weight
             )
-            return loss, {}
-        judged = self.discriminator(self.generator(z))
-        return (-judged.mean() if wasserstein else bce_with_logits(judged, 1.0)), {}
+        loss = bce_with_logits(self.discriminator(x), 1.0) + bce_with_logits(
+            self.discriminator(generated), 0.0
+        )
+        return loss, {}
+
+    def loss_generator(self, x, handoff):
+        """Return the generator's loss (non-saturating, or WGAN's) on a batch of ``len(x)``."""
+        judged = self.discriminator(self.generator(self.sample_latent(x)))
+        return (-judged.mean() if self.gan_loss == "wgan-gp" else bce_with_logits(judged, 1.0)), {}
 
     # -- the latent search -------------------------------------------------
 

@@ -74,14 +74,16 @@ class BiGANModel(AdversarialModel):
         code = self.encoder(x)
         return code, self.generator(code)
 
-    def discriminator_loss(self, x, z):
-        """Return the discriminators' loss and its named terms."""
+    def loss_discriminator(self, x, handoff):
+        """Return the discriminators' loss and its named terms (z drawn afresh)."""
+        z = self.sample_latent(x)
         with torch.no_grad():
             code, generated = self.encoder(x), self.generator(z)
         return self.discriminator_terms(x, z, code, generated)
 
-    def generator_loss(self, x, z):
-        """Return the generator player's loss and its named terms."""
+    def loss_generator(self, x, handoff):
+        """Return the generator player's (G and E) loss and its named terms (z drawn afresh)."""
+        z = self.sample_latent(x)
         return self.generator_terms(x, z, self.encoder(x), self.generator(z))
 
     def discriminator_terms(self, x, z, code, generated):
@@ -97,13 +99,6 @@ class BiGANModel(AdversarialModel):
         loss_encoder = bce_with_logits(self.discriminator(x, code), 0.0)
         terms = {"loss_generator_xz": loss_generator, "loss_encoder_xz": loss_encoder}
         return loss_generator + loss_encoder, terms
-
-    def player_loss(self, player, x, cache):
-        """Dispatch to :meth:`discriminator_loss` or :meth:`generator_loss`."""
-        z = self.sample_latent(x)
-        if player == "discriminator":
-            return self.discriminator_loss(x, z)
-        return self.generator_loss(x, z)
 
 
 class _BiGANDetector(BaseGANDetector):

@@ -122,12 +122,12 @@ class FAnoGANModel(AdversarialModel):
         """
         return gradient_penalty(self.critic, x, generated)
 
-    def _critic_loss(self, x):
+    def loss_critic(self, x, handoff):
         with torch.no_grad():
             generated = self.generator(self.sample_latent(x))
         return wasserstein_critic_loss(self.critic, x, generated, self.gradient_penalty_weight)
 
-    def _encoder_loss(self, x):
+    def loss_encoder(self, x, handoff):
         if self.encoder_loss == "ziz":
             z = self.sample_latent(x)
             latent = mean_squared_error(z, self.encoder(self.generator(z))).mean()
@@ -141,13 +141,9 @@ class FAnoGANModel(AdversarialModel):
         features = mean_squared_error(features_x, self.critic.features(reconstruction)).mean()
         return image + self.kappa * features, {"loss_image": image, "loss_features": features}
 
-    def player_loss(self, player, x, cache):
-        """Return the critic's, the generator's or the encoder's loss on ``x``."""
-        if player == "critic":
-            return self._critic_loss(x)
-        if player == "generator":
-            return -self.critic(self.generator(self.sample_latent(x))).mean(), {}
-        return self._encoder_loss(x)
+    def loss_generator(self, x, handoff):
+        """Return the generator's WGAN loss on a batch of ``len(x)`` codes."""
+        return -self.critic(self.generator(self.sample_latent(x))).mean(), {}
 
     def reconstruct(self, x):
         """Return ``(E(x), G(E(x)))``."""

@@ -84,7 +84,7 @@ class GANomalyModel(AdversarialModel):
         self.init = init
         self.n_discriminator_resets = 0
 
-    def _generator_loss(self, x):
+    def _generator_terms(self, x):
         z = self.encoder(x)
         x_hat = self.decoder(z)
         z_hat = self.latent_encoder(x_hat)
@@ -103,13 +103,15 @@ class GANomalyModel(AdversarialModel):
         )
         return loss, terms, x_hat
 
-    def player_loss(self, player, x, cache):
-        """Return the generator's or the discriminator's loss on ``x``."""
-        if player == "generator":
-            loss, terms, x_hat = self._generator_loss(x)
-            cache["x_hat"] = x_hat.detach()
-            return loss, terms
-        x_hat = cache.get("x_hat")
+    def loss_generator(self, x, handoff):
+        """Return the generator's loss; leave its reconstruction for the discriminator."""
+        loss, terms, x_hat = self._generator_terms(x)
+        handoff["x_hat"] = x_hat.detach()
+        return loss, terms
+
+    def loss_discriminator(self, x, handoff):
+        """Return the discriminator's loss, on the generator's reconstruction of this batch."""
+        x_hat = handoff.get("x_hat")
         if x_hat is None:
             with torch.no_grad():
                 x_hat = self.decoder(self.encoder(x))
@@ -135,7 +137,7 @@ class GANomalyModel(AdversarialModel):
         The latent distance alone can shrink by shrinking the codes, so the
         full generator loss is the better label-free criterion here.
         """
-        return self._generator_loss(x)[0]
+        return self._generator_terms(x)[0]
 
     def reconstruct(self, x):
         """Return ``(G_E(x), G_D(G_E(x)))``: the generator's code and output."""

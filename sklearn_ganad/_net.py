@@ -29,7 +29,6 @@ from skorch.callbacks import Callback, LRScheduler, PassthroughScoring, Progress
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .exceptions import TrainingDivergedWarning, TrainingInterruptedWarning
 from .utils._torch import frozen
@@ -41,8 +40,9 @@ __all__ = ["AdversarialModel", "GANNet", "ArrayBatchIterator", "ModelLosses"]
 class AdversarialModel(nn.Module):
     """Base class of a method's networks and objective.
 
-    Subclasses set :attr:`player_networks` and implement :meth:`player_loss`
-    and :meth:`anomaly_score`; the forward pass returns the anomaly score
+    Subclasses set :attr:`player_networks`, implement one ``loss_<player>(x,
+    handoff)`` method per player (see :meth:`player_loss`) and
+    :meth:`anomaly_score`; the forward pass returns the anomaly score
     (higher = more anomalous), so skorch's ``net.forward(X)`` scores data.
 
     Attributes
@@ -55,6 +55,10 @@ class AdversarialModel(nn.Module):
     loss_terms : tuple of str
         Names of the loss components :meth:`player_loss` reports; each is
         recorded per batch and per epoch as ``train_<name>``.
+
+    ``player_networks`` and ``loss_terms`` are class attributes, or
+    properties where they depend on the model's settings (AnoGAN's terms
+    on its ``gan_loss``).
     """
 
     player_networks: dict = {}
@@ -121,25 +125,31 @@ class AdversarialModel(nn.Module):
         """
         return 1
 
-    def player_loss(self, player: str, x: torch.Tensor, cache: dict):
+    def player_loss(self, player: str, x: torch.Tensor, handoff: dict):
         """Return the loss that ``player`` minimises on the batch ``x``.
+
+        Every model defines its players the same way: ``player_networks``
+        names them (in update order) and their networks, and for each player
+        ``p`` a method ``loss_p(x, handoff)`` returns its loss (``loss_generator``,
+        ``loss_discriminator``, ...); this method only dispatches to it.
 
         Parameters
         ----------
         player : str
         x : torch.Tensor of shape (n, n_features)
             The batch, on the training device.
-        cache : dict
-            Shared by the players during one batch, for results (such as
-            detached reconstructions) that a later player can reuse.
+        handoff : dict
+            Shared by the players during one batch, in update order: what a
+            player leaves for a later one (GANomaly's generator leaves its
+            detached reconstruction ``"x_hat"`` for the discriminator).
 
         Returns
         -------
         loss : torch.Tensor (scalar)
         terms : dict of str to torch.Tensor
-            Named components to record in the history.
+            Named components to record in the history (see ``loss_terms``).
         """
-        raise NotImplementedError
+        return getattr(self, f"loss_{player}")(x, handoff)
 
     def after_player_step(self, player: str, loss: float, net: GANNet) -> None:
         """Hook called after ``player`` stepped, with its loss value.
@@ -411,9 +421,19 @@ class GANNet(NeuralNet):
         return self
 
     def initialize_callbacks(self):
-        """Initialise callbacks; make skorch's LRScheduler drive all optimizers."""
+        """Initialise callbacks; an ``LRScheduler`` drives every player's optimizer.
+
+        Each skorch ``LRScheduler`` (or subclass) in ``callbacks`` is wrapped
+        in a :class:`~sklearn_ganad.callbacks.PlayerLRScheduler`; the user's
+        instance is not changed.
+        """
+        from .callbacks import PlayerLRScheduler  # callbacks imports this module
+
         super().initialize_callbacks()
-        self.callbacks_ = [(name, _drive_every_optimizer(cb)) for name, cb in self.callbacks_]
+        self.callbacks_ = [
+            (name, PlayerLRScheduler(cb) if isinstance(cb, LRScheduler) else cb)
+            for name, cb in self.callbacks_
+        ]
         return self
 
     # -- training ----------------------------------------------------------
@@ -427,12 +447,12 @@ class GANNet(NeuralNet):
             cached[player] = [p for p in self.module_.parameters() if id(p) not in own]
         return cached[player]
 
-    def _player_step(self, player, x, cache, batch):
+    def _player_step(self, player, x, handoff, batch):
         model = self.module_
         optimizer = getattr(self, self.optimizer_name(player) + "_")
         with frozen(self._idle_parameters(player)):
             optimizer.zero_grad(set_to_none=True)
-            loss, terms = model.player_loss(player, x, cache)
+            loss, terms = model.player_loss(player, x, handoff)
             values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())]).tolist()
             if not all(math.isfinite(v) for v in values):
                 raise _TrainingDiverged(f"the {player} loss became {values[0]}")
@@ -471,13 +491,13 @@ class GANNet(NeuralNet):
         model = self.module_
         main = model.main_player
         batch_index = len(self.history[-1]["batches"]) - 1
-        cache: dict = {}
+        handoff: dict = {}  # what one player leaves for the next, this batch
         active = model.active_players
         for player in active:
             every = model.update_every(player)
             if (batch_index + 1) % every and every > 1:
                 continue
-            loss, terms, value = self._player_step(player, x, cache, batch)
+            loss, terms, value = self._player_step(player, x, handoff, batch)
             if player == main:
                 self._last_main_loss_ = loss
             else:
@@ -496,7 +516,7 @@ class GANNet(NeuralNet):
             # evaluation mode, so batch-norm statistics do not move).
             self._set_training(False)
             with torch.no_grad():
-                self._last_main_loss_ = model.player_loss(main, x, cache)[0].detach()
+                self._last_main_loss_ = model.player_loss(main, x, handoff)[0].detach()
             self._set_training(True)
         return {"loss": self._last_main_loss_, "y_pred": None}
 
@@ -879,68 +899,6 @@ def _adopt_weight_average(model: nn.Module) -> None:
 def _copy_into(targets, sources) -> None:
     with torch.no_grad():
         torch._foreach_copy_(targets, sources)
-
-
-class _SchedulerGroup:
-    """Steps one learning-rate scheduler per optimizer as if it were one."""
-
-    def __init__(self, schedulers):
-        self.schedulers = schedulers
-
-    def step(self, *args, **kwargs):
-        for scheduler in self.schedulers:
-            scheduler.step(*args, **kwargs)
-
-    def get_last_lr(self):
-        return self.schedulers[0].get_last_lr()
-
-    def state_dict(self):
-        return [scheduler.state_dict() for scheduler in self.schedulers]
-
-    def load_state_dict(self, states):
-        for scheduler, state in zip(self.schedulers, states, strict=True):
-            scheduler.load_state_dict(state)
-
-
-class _PlateauSchedulerGroup(_SchedulerGroup, ReduceLROnPlateau):
-    # Subclassing ReduceLROnPlateau only so that skorch's LRScheduler sees it
-    # is a plateau policy and passes the monitored score to ``step``.
-    def __init__(self, schedulers):
-        _SchedulerGroup.__init__(self, schedulers)
-
-
-class _OptimizerView:
-    def __init__(self, net, optimizer):
-        self.history = net.history
-        self.optimizer_ = optimizer
-
-
-class _EveryOptimizer:
-    """Mixin for skorch's LRScheduler (or a subclass): one scheduler per optimizer."""
-
-    def _get_scheduler(self, net, policy, **scheduler_kwargs):
-        schedulers = []
-        for name in net._optimizers:
-            view = _OptimizerView(net, getattr(net, name + "_"))
-            schedulers.append(super()._get_scheduler(view, policy, **dict(scheduler_kwargs)))
-        is_plateau = isinstance(policy, type) and issubclass(policy, ReduceLROnPlateau)
-        return (_PlateauSchedulerGroup if is_plateau else _SchedulerGroup)(schedulers)
-
-
-def _drive_every_optimizer(callback):
-    """Return ``callback``, or for an LRScheduler a copy that drives every optimizer.
-
-    skorch's LRScheduler builds its scheduler on ``net.optimizer_`` alone, so
-    the other players would keep their learning rate. The copy's class adds
-    :class:`_EveryOptimizer` in front of the callback's own (subclasses too).
-    """
-    if not isinstance(callback, LRScheduler) or isinstance(callback, _EveryOptimizer):
-        return callback
-    cls = type(callback)
-    adapted_cls = type(f"EveryOptimizer{cls.__name__}", (_EveryOptimizer, cls), {})
-    adapted = adapted_cls.__new__(adapted_cls)
-    adapted.__dict__.update(callback.__dict__)
-    return adapted.initialize()
 
 
 def build_callbacks(callbacks, verbose: int) -> list:

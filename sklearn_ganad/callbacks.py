@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from ._net import epoch_losses
 
-__all__ = ["EpochProgressBar"]
+__all__ = ["EpochProgressBar", "PlayerLRScheduler"]
 
 
 class EpochProgressBar(Callback):
@@ -105,3 +105,72 @@ def _short_losses(epoch: dict) -> dict:
         name = "loss" if key == "train_loss" else key.removeprefix("train_loss_")
         losses[name] = f"{value:.4g}"
     return losses
+
+
+class _OptimizerView:
+    """The net as one scheduler copy sees it: ``optimizer_`` is one player's optimizer.
+
+    Every other attribute (``history``, ``verbose``, ...) is the net's own.
+    """
+
+    def __init__(self, net, optimizer):
+        self._net = net
+        self.optimizer_ = optimizer
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "_net":  # unpickling asks before _net is set
+            raise AttributeError(name)
+        return getattr(self._net, name)
+
+
+class PlayerLRScheduler(Callback):
+    """Drive every player's optimizer with its own copy of a skorch ``LRScheduler``.
+
+    skorch's :class:`~skorch.callbacks.LRScheduler` builds one scheduler, on
+    ``net.optimizer_``; a :class:`~sklearn_ganad.GANNet` has one optimizer
+    per player. This callback makes one copy of ``scheduler`` per optimizer
+    (``type(scheduler)(**scheduler.get_params())``, so a subclass keeps its
+    behaviour) and forwards each of the scheduler's hooks to every copy,
+    with a view of the net whose ``optimizer_`` is that copy's optimizer.
+    Only the main player's copy records the learning rate in ``history``
+    (under the scheduler's ``event_name``).
+
+    You rarely create it yourself: a ``GANNet`` wraps every ``LRScheduler``
+    given in ``callbacks`` in one, so ``LRScheduler(policy=StepLR,
+    step_size=10)`` lowers every player's rate.
+
+    Parameters
+    ----------
+    scheduler : skorch.callbacks.LRScheduler
+        The scheduler to apply to every player; not modified.
+    """
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+
+    def initialize(self):
+        """Forget the copies of a previous training call."""
+        self.schedulers_ = []
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        """Make and start one copy of the scheduler per optimizer of ``net``."""
+        self.schedulers_ = []
+        for name in net._optimizers:
+            params = self.scheduler.get_params()
+            if name != "optimizer":  # the main player's is skorch's "optimizer"
+                params["event_name"] = None
+            copy = type(self.scheduler)(**params).initialize()
+            view = _OptimizerView(net, getattr(net, name + "_"))
+            copy.on_train_begin(view, **kwargs)
+            self.schedulers_.append((copy, view))
+
+    def on_epoch_end(self, net, **kwargs):
+        """Step every copy (with ``step_every="epoch"``)."""
+        for copy, view in self.schedulers_:
+            copy.on_epoch_end(view, **kwargs)
+
+    def on_batch_end(self, net, **kwargs):
+        """Step every copy (with ``step_every="batch"``)."""
+        for copy, view in self.schedulers_:
+            copy.on_batch_end(view, **kwargs)

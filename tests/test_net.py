@@ -226,6 +226,17 @@ def test_gradient_clipping_acts_on_each_players_gradients(small_table):
         assert max(moments) < 1e-20 < max(unclipped)
 
 
+def test_a_scheduled_detector_pickles_and_scores_the_same(small_table):
+    import pickle
+
+    callback = LRScheduler(policy=StepLR, step_size=1, gamma=0.5)
+    detector = make_fast(GANomaly, max_epochs=2, callbacks=[callback]).fit(small_table)
+    restored = pickle.loads(pickle.dumps(detector))
+    assert_array_equal(restored.score_samples(small_table), detector.score_samples(small_table))
+    wrapped = dict(restored.net_.callbacks_)["LRScheduler"]
+    assert type(wrapped).__name__ == "PlayerLRScheduler" and wrapped.scheduler is not callback
+
+
 def test_lr_scheduler_subclasses_drive_every_optimizer_too(small_table):
     class HalvingScheduler(LRScheduler):
         pass
