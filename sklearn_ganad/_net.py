@@ -547,11 +547,13 @@ class GANNet(NeuralNet):
     # -- divergence guard -------------------------------------------------
 
     def _state_is_finite(self) -> bool:
+        """Whether every weight and buffer is finite; one host-device sync."""
         tensors = [*self.module_.parameters(), *self.module_.buffers()]
-        return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
+        checks = [torch.isfinite(t).all() for t in tensors if t.is_floating_point()]
+        return bool(torch.stack(checks).all()) if checks else True
 
     def _largest_weight(self) -> float:
-        """The largest weight magnitude of every network (NaN if one is NaN); one sync."""
+        """The largest weight magnitude of every network; one sync."""
         weights = [p.detach() for p in self.module_.parameters() if p.is_floating_point()]
         if not weights:
             return 0.0
@@ -567,9 +569,9 @@ class GANNet(NeuralNet):
 
     def _runaway_cause(self):
         """Why this epoch's state is not sane (None if it is); see the class docstring."""
-        largest = self._largest_weight()
-        if not math.isfinite(largest) or not self._state_is_finite():
+        if not self._state_is_finite():
             return "the parameters became non-finite"
+        largest = self._largest_weight()
         bound = self.weight_bound * max(1.0, self._initial_weight_scale_)
         if largest > bound:
             return (

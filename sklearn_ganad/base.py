@@ -19,11 +19,13 @@ from .exceptions import ConstantScoresWarning, InconsistentVersionWarning
 from .networks import NetworkSpec
 from .utils._torch import draw_seed, fused_adam_supported, resolve_device, seeded
 from .utils._validation import (
+    FLOAT32_MAX,
     check_image_shape,
     check_image_shape_matches,
     check_not_ragged,
     check_numeric_columns,
     check_widths,
+    count_beyond_float32,
 )
 from .utils._warnings import external_stacklevel
 
@@ -159,12 +161,12 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """
         image_shape = None
         check_numeric_columns(X)
-        check_not_ragged(X)
         if not hasattr(X, "ndim") and not isinstance(X, (str, bytes)):
             try:
                 X = np.asarray(X)
             except ValueError:
-                pass  # ragged input: validate_data explains
+                check_not_ragged(X)  # rows of different lengths: say so
+                # otherwise validate_data explains
         if getattr(X, "ndim", 2) >= 3:
             X = np.asarray(X)
             if X.ndim > 4:
@@ -575,8 +577,7 @@ def _warn_if_constant(scores, contamination):
 
 def _check_float32_range(X, feature_names=None):
     """Refuse values that float32 networks cannot hold, naming their columns."""
-    limit = float(np.finfo(np.float32).max)
-    too_large = np.flatnonzero((np.abs(X) > limit).any(axis=0))
+    too_large = np.flatnonzero(count_beyond_float32(X))
     if too_large.size:
         names = [
             repr(str(feature_names[j])) if feature_names is not None else str(int(j))
@@ -584,7 +585,7 @@ def _check_float32_range(X, feature_names=None):
         ]
         more = f" and {too_large.size - 8} more" if too_large.size > 8 else ""
         raise ValueError(
-            f"X has values too large for float32 (|x| > {limit:.3g}) in column(s) "
+            f"X has values too large for float32 (|x| > {FLOAT32_MAX:.3g}) in column(s) "
             f"{', '.join(names)}{more}; the networks compute in float32. Rescale these "
             "features (e.g. a log transform)."
         )

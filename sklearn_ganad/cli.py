@@ -50,6 +50,7 @@ from .persistence import (  # noqa: F401
     save_model,
 )
 from .utils import all_detectors
+from .utils._validation import FLOAT32_MAX, count_beyond_float32
 
 __all__ = ["CLIError", "build_parser", "main"]
 
@@ -218,12 +219,11 @@ def _feature_matrix(frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFra
         counts = ", ".join(f"{name!r} ({count})" for name, count in n_infinite.items() if count)
         raise CLIError(f"infinite values in feature column(s) {counts}.")
     # Checked here, before a scaler squares them: 1e300 overflows float64 there.
-    limit = float(np.finfo(np.float32).max)
-    n_too_large = pd.Series((np.abs(values) > limit).sum(axis=0), index=features.columns)
+    n_too_large = pd.Series(count_beyond_float32(values), index=features.columns)
     if n_too_large.any():
         counts = ", ".join(f"{name!r} ({count})" for name, count in n_too_large.items() if count)
         raise CLIError(
-            f"value too large for float32 (|x| > {limit:.3g}) in feature column(s) {counts}; "
+            f"value too large for float32 (|x| > {FLOAT32_MAX:.3g}) in feature column(s) {counts}; "
             "the networks compute in float32: rescale these columns (e.g. a log transform)."
         )
     return features

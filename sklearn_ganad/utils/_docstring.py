@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 _SHARED = {
     "contamination": """contamination : float in (0, 0.5], default=%(contamination_default)s
         The expected share of outliers in the training data. It sets
@@ -115,18 +117,13 @@ _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
         names."""
 
 
-def fill_doc(**defaults):
+def fill_doc():
     """Return a decorator that fills ``%(name)s`` fields of a docstring.
 
     The shared parameter texts are available as ``%(contamination)s`` and
     so on, and ``%(shared_attributes)s`` gives the fitted attributes every
-    detector has. ``defaults`` fill the ``%(<param>_default)s`` fields of
-    those texts.
-
-    Parameters
-    ----------
-    **defaults : str
-        Values for fields such as ``max_epochs_default``.
+    detector has. The ``default=`` of each shared text is read from the
+    decorated class's signature, so the two cannot disagree.
 
     Returns
     -------
@@ -135,13 +132,6 @@ def fill_doc(**defaults):
 
     def decorate(obj):
         values = _signature_defaults(obj)
-        for name, text in defaults.items():
-            if name in values and values[name] != text:
-                raise ValueError(
-                    f"{obj.__name__}: {name}={text!r} disagrees with the signature's "
-                    f"{values[name]!r}"
-                )
-            values[name] = text
         steps = getattr(obj, "_auto_train_steps", None)
         if steps is not None:
             # Read from the class, so that the text cannot disagree with it.
@@ -172,8 +162,6 @@ def format_default(value) -> str:
 
 def _signature_defaults(obj) -> dict:
     """``{"<param>_default": text}`` for every parameter of ``obj`` (a class's ``__init__``)."""
-    import inspect
-
     function = obj.__init__ if isinstance(obj, type) else obj
     try:
         parameters = inspect.signature(function).parameters.values()

@@ -1,9 +1,11 @@
-"""Input checks shared by the estimators: image shapes and network widths."""
+"""Input checks shared by the estimators and the command line: shapes, widths, columns, ranges."""
 
 from __future__ import annotations
 
 import math
 from numbers import Integral
+
+import numpy as np
 
 
 def check_image_shape(image_shape) -> tuple[int, int, int]:
@@ -137,3 +139,21 @@ def check_not_ragged(X) -> None:
             f"{', and scalars' if None in lengths else ''}); give one row per sample, all of "
             "the same length."
         )
+
+
+#: The largest magnitude a float32 network can hold.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def count_beyond_float32(values) -> np.ndarray:
+    """Per column, how many values of a 2-D array exceed float32's range.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    counts : ndarray of shape (n_features,)
+    """
+    return (np.abs(values) > FLOAT32_MAX).sum(axis=0)
