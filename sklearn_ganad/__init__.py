@@ -1,7 +1,7 @@
 """GAN-based anomaly detectors as scikit-learn estimators, trained with skorch."""
 
 from ._alad import ALAD, ALADModel
-from ._anogan import AnoGAN, AnoGANModel
+from ._anogan import AnoGAN, AnoGANModel, WassersteinAnoGANModel
 from ._bigan import BiGANModel
 from ._egbad import EGBAD, EGBADModel
 from ._fanogan import FAnoGAN, FAnoGANModel
@@ -31,6 +31,7 @@ __all__ = [
     "EGBADModel",
     "ALADModel",
     "AnoGANModel",
+    "WassersteinAnoGANModel",
     "FAnoGANModel",
     "TrainingDivergedWarning",
     "TrainingInterruptedWarning",

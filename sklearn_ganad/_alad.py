@@ -46,6 +46,11 @@ class ALADModel(BiGANModel):
         Degree of the ``"fm"`` norm.
     """
 
+    # D_zz is None without the latent cycle: it then trains nothing.
+    player_networks = {
+        "discriminator": ("discriminator", "cycle_x", "cycle_z"),
+        "generator": ("generator", "encoder"),
+    }
     loss_terms = ("loss_generator_xz", "loss_encoder_xz", "loss_cycle_x", "loss_cycle_z")
 
     def __init__(
@@ -57,11 +62,6 @@ class ALADModel(BiGANModel):
         self.cycle_z = cycle_z
         self.score_method = score_method
         self.norm_degree = norm_degree
-
-    @property
-    def discriminator_networks(self):
-        """D_xz, D_xx and (when present) D_zz share the discriminator player."""
-        return ("discriminator", "cycle_x") + (("cycle_z",) if self.cycle_z is not None else ())
 
     def discriminator_terms(self, x, z, code, generated):
         """BiGAN's discriminator loss plus D_xx's and D_zz's."""

@@ -20,7 +20,7 @@ from .utils._docstring import fill_doc
 from .utils._registry import register_detector
 from .utils._torch import frozen, fused_adam_supported
 
-__all__ = ["AnoGAN", "AnoGANModel"]
+__all__ = ["AnoGAN", "AnoGANModel", "WassersteinAnoGANModel"]
 
 
 def _search_lr_factor(step: int, n_steps: int) -> float:
@@ -36,10 +36,8 @@ class AnoGANModel(AdversarialModel):
 
     Training is the standard GAN with a non-saturating generator loss: D
     minimises ``BCE(D(x), 1) + BCE(D(G(z)), 0)``, then G minimises
-    ``BCE(D(G(z)), 1)``, with ``z ~ N(0, I)``. With ``gan_loss="wgan-gp"``
-    it is f-AnoGAN's first stage instead: D is a critic trained on
-    :func:`~sklearn_ganad.losses.wasserstein_critic_loss` every batch, and G
-    minimises ``-mean D(G(z))`` once per ``n_critic`` batches.
+    ``BCE(D(G(z)), 1)``, with ``z ~ N(0, I)``.
+    :class:`WassersteinAnoGANModel` trains with WGAN-GP instead.
 
     Scoring searches, for each sample x, the code z whose image G(z) is
     closest to x under the loss
@@ -71,20 +69,16 @@ class AnoGANModel(AdversarialModel):
         Initial step size of the search (see :class:`AnoGAN`).
     n_search_candidates : int
         Number of fixed candidate starting codes.
-    gan_loss : {"standard", "wgan-gp"}
-    n_critic : int
-    gradient_penalty_weight : float
     """
 
     player_networks = {"discriminator": ("discriminator",), "generator": ("generator",)}
     main_player = "generator"
-    # Fallbacks for models pickled before these options existed (standard GAN).
-    gan_loss, n_critic, gradient_penalty_weight = "standard", 5, 10.0
+    loss_terms = ()
 
     def __init__(
         self, generator, discriminator, *, latent_dim, score_method="fm",
         reconstruction_weight=0.9, norm_degree=1, n_search_iter=500, search_lr=0.01,
-        n_search_candidates=64, gan_loss="standard", n_critic=5, gradient_penalty_weight=10.0,
+        n_search_candidates=64,
     ):  # fmt: skip
         super().__init__()
         self.generator = generator
@@ -95,9 +89,6 @@ class AnoGANModel(AdversarialModel):
         self.norm_degree = norm_degree
         self.n_search_iter = n_search_iter
         self.search_lr = search_lr
-        self.gan_loss = gan_loss
-        self.n_critic = n_critic
-        self.gradient_penalty_weight = gradient_penalty_weight
         # A buffer: it follows the model to its device and into pickles. The
         # truncated normal (at 2 sigma) is the authors' search initialisation.
         candidates = torch.nn.init.trunc_normal_(
@@ -105,33 +96,26 @@ class AnoGANModel(AdversarialModel):
         )
         self.register_buffer("search_candidates", candidates)
 
-    @property
-    def loss_terms(self):
-        """The WGAN-GP critic's terms with ``gan_loss="wgan-gp"``; none otherwise."""
-        return ("wasserstein_distance", "gradient_penalty") if self.gan_loss == "wgan-gp" else ()
-
-    def update_every(self, player):
-        """With WGAN-GP the generator steps once per ``n_critic`` batches."""
-        return self.n_critic if self.gan_loss == "wgan-gp" and player == "generator" else 1
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Models pickled before WGAN-GP had its own class say so in gan_loss.
+        if state.get("gan_loss") == "wgan-gp" and type(self) is AnoGANModel:
+            self.__class__ = WassersteinAnoGANModel
 
     def loss_discriminator(self, x, handoff):
-        """Return the discriminator's (or WGAN-GP critic's) loss on ``x``."""
+        """Return the discriminator's loss ``BCE(D(x), 1) + BCE(D(G(z)), 0)``."""
         z = self.sample_latent(x)
         with torch.no_grad():
             generated = self.generator(z)
-        if self.gan_loss == "wgan-gp":
-            return wasserstein_critic_loss(
-                self.discriminator, x, generated, self.gradient_penalty_weight
-            )
         loss = bce_with_logits(self.discriminator(x), 1.0) + bce_with_logits(
             self.discriminator(generated), 0.0
         )
         return loss, {}
 
     def loss_generator(self, x, handoff):
-        """Return the generator's loss (non-saturating, or WGAN's) on a batch of ``len(x)``."""
+        """Return the generator's non-saturating loss on a batch of ``len(x)`` codes."""
         judged = self.discriminator(self.generator(self.sample_latent(x)))
-        return (-judged.mean() if self.gan_loss == "wgan-gp" else bce_with_logits(judged, 1.0)), {}
+        return bce_with_logits(judged, 1.0), {}
 
     # -- the latent search -------------------------------------------------
 
@@ -232,6 +216,48 @@ class AnoGANModel(AdversarialModel):
     def anomaly_score(self, x):
         """Return AnoGAN's score: the search loss after ``n_search_iter`` steps."""
         return self.latent_search(x)[0]
+
+
+class WassersteinAnoGANModel(AnoGANModel):
+    """AnoGAN trained as f-AnoGAN's first stage: WGAN-GP, then the same search.
+
+    D is a critic trained on
+    :func:`~sklearn_ganad.losses.wasserstein_critic_loss` every batch; G
+    minimises ``-mean D(G(z))`` once per ``n_critic`` batches.
+
+    Parameters
+    ----------
+    generator, discriminator, latent_dim, **search_options
+        As :class:`AnoGANModel`.
+    n_critic : int
+    gradient_penalty_weight : float
+    """
+
+    loss_terms = ("wasserstein_distance", "gradient_penalty")
+
+    def __init__(
+        self, generator, discriminator, *, latent_dim, n_critic=5, gradient_penalty_weight=10.0,
+        **search_options,
+    ):  # fmt: skip
+        super().__init__(generator, discriminator, latent_dim=latent_dim, **search_options)
+        self.n_critic = n_critic
+        self.gradient_penalty_weight = gradient_penalty_weight
+
+    def update_every(self, player):
+        """The generator steps once per ``n_critic`` batches."""
+        return self.n_critic if player == "generator" else 1
+
+    def loss_discriminator(self, x, handoff):
+        """Return the critic's WGAN-GP loss and its terms."""
+        with torch.no_grad():
+            generated = self.generator(self.sample_latent(x))
+        return wasserstein_critic_loss(
+            self.discriminator, x, generated, self.gradient_penalty_weight
+        )
+
+    def loss_generator(self, x, handoff):
+        """Return the generator's WGAN loss on a batch of ``len(x)`` codes."""
+        return -self.discriminator(self.generator(self.sample_latent(x))).mean(), {}
 
 
 @fill_doc()
@@ -500,7 +526,13 @@ class AnoGAN(_GANDetector):
         )
         # The gradient penalty is per sample, which batch normalisation breaks.
         batch_norm = None if self.gan_loss == "standard" else False
-        return AnoGANModel(
+        model_class, wgan_options = AnoGANModel, {}
+        if self.gan_loss == "wgan-gp":
+            model_class = WassersteinAnoGANModel
+            wgan_options = dict(
+                n_critic=self.n_critic, gradient_penalty_weight=self.gradient_penalty_weight
+            )
+        return model_class(
             self._make_generator(spec),
             self._make_discriminator(
                 spec, dropout=self.discriminator_dropout, batch_norm=batch_norm
@@ -512,7 +544,5 @@ class AnoGAN(_GANDetector):
             n_search_iter=self.n_search_iter_,
             search_lr=self.search_lr,
             n_search_candidates=self.n_search_candidates,
-            gan_loss=self.gan_loss,
-            n_critic=self.n_critic,
-            gradient_penalty_weight=self.gradient_penalty_weight,
+            **wgan_options,
         )

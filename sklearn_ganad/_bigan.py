@@ -48,6 +48,7 @@ class BiGANModel(AdversarialModel):
     latent_dim : int
     """
 
+    player_networks = {"discriminator": ("discriminator",), "generator": ("generator", "encoder")}
     main_player = "generator"
     loss_terms = ("loss_generator_xz", "loss_encoder_xz")
 
@@ -57,17 +58,6 @@ class BiGANModel(AdversarialModel):
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
-
-    @property
-    def player_networks(self):
-        """D_xz for the discriminator player; G and E for the generator player."""
-        return {
-            "discriminator": self.discriminator_networks,
-            "generator": ("generator", "encoder"),
-        }
-
-    #: Networks of the discriminator player (ALAD adds its cycle discriminators).
-    discriminator_networks = ("discriminator",)
 
     def reconstruct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(E(x), G(E(x)))``."""

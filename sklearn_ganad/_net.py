@@ -49,16 +49,19 @@ class AdversarialModel(nn.Module):
     ----------
     player_networks : dict of str to tuple of str
         For each player, in update order, the names of the sub-modules it
-        trains. Each player gets one optimizer.
+        trains. Each player gets one optimizer. A sub-module the model was
+        built without (set to None, as ALAD's D_zz without the latent cycle)
+        trains nothing.
     main_player : str
         The player whose loss skorch records as ``train_loss``.
     loss_terms : tuple of str
         Names of the loss components :meth:`player_loss` reports; each is
         recorded per batch and per epoch as ``train_<name>``.
 
-    ``player_networks`` and ``loss_terms`` are class attributes, or
-    properties where they depend on the model's settings (AnoGAN's terms
-    on its ``gan_loss``).
+    ``player_networks``, ``main_player`` and ``loss_terms`` are class
+    attributes in every model: declarations, read by the net before any
+    batch. A variant whose players or terms differ is a subclass (AnoGAN's
+    WGAN-GP training is :class:`~sklearn_ganad.WassersteinAnoGANModel`).
     """
 
     player_networks: dict = {}
@@ -106,7 +109,10 @@ class AdversarialModel(nn.Module):
         parameter : torch.nn.Parameter
         """
         for module_name in self.player_networks[player]:
-            for name, param in getattr(self, module_name).named_parameters():
+            network = getattr(self, module_name)
+            if network is None:
+                continue
+            for name, param in network.named_parameters():
                 yield f"{module_name}.{name}", param
 
     def update_every(self, player: str) -> int:

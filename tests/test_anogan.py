@@ -1,6 +1,7 @@
 """AnoGAN and f-AnoGAN: the latent search, the two stages, every score variant."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from sklearn_ganad import AnoGAN, FAnoGAN
+from sklearn_ganad import AnoGAN, AnoGANModel, FAnoGAN, WassersteinAnoGANModel
 from sklearn_ganad._anogan import _search_lr_factor
 from sklearn_ganad.losses import norm
 from sklearn_ganad.presets import paper_params
@@ -159,6 +160,21 @@ def test_anogan_wgan_gp_trains_a_critic_and_skips_generator_batches():
     standard = make_fast(AnoGAN, n_critic=3).fit(X).net_
     assert _optimizer_steps(standard.optimizer_) == {12}  # n_critic is unused
     assert not any(key in epoch for epoch in standard.history for key in terms)
+
+
+def test_a_wgan_gp_model_pickled_as_anogan_model_loads_as_its_variant():
+    # Before WGAN-GP had its own model class, AnoGANModel carried gan_loss.
+    X = np.random.RandomState(0).normal(size=(64, 3))
+    wgan = make_fast(AnoGAN, gan_loss="wgan-gp", n_critic=3).fit(X).net_.module_
+    assert type(wgan) is WassersteinAnoGANModel
+    old_style = copy.deepcopy(wgan)
+    old_style.__class__ = AnoGANModel
+    old_style.__dict__["gan_loss"] = "wgan-gp"
+    restored = pickle.loads(pickle.dumps(old_style))
+    assert type(restored) is WassersteinAnoGANModel
+    assert restored.update_every("generator") == 3
+    old_style.__dict__["gan_loss"] = "standard"
+    assert type(pickle.loads(pickle.dumps(old_style))) is AnoGANModel
 
 
 def test_anogan_wgan_gp_ranks_the_outliers_last(blobs):
