@@ -413,6 +413,11 @@ class GANNet(NeuralNet):
         main = self._model_class_attr("main_player")
         return "optimizer" if player == main else f"optimizer_{player}"
 
+    def initialize(self):
+        """Initialise as skorch does, and start counting training batches afresh."""
+        self.train_batches_ = 0
+        return super().initialize()
+
     def initialize_optimizer(self, *args, **kwargs):
         """Build one optimizer per player over that player's parameters."""
         shared = self.get_params_for("optimizer")
@@ -496,7 +501,11 @@ class GANNet(NeuralNet):
         x = to_tensor(Xi, device=self.device)
         model = self.module_
         main = model.main_player
-        batch_index = len(self.history[-1]["batches"]) - 1
+        # Counted over the whole training, not per epoch: a player that steps
+        # every few batches must step even when an epoch (a small table, a
+        # partial_fit chunk) has fewer batches than that.
+        batch_index = getattr(self, "train_batches_", 0)
+        self.train_batches_ = batch_index + 1
         handoff: dict = {}  # what one player leaves for the next, this batch
         active = model.active_players
         for player in active:
