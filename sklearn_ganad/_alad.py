@@ -178,6 +178,7 @@ class ALAD(_BiGANDetector):
     %(betas)s
     %(validation_fraction)s
     %(device)s
+    %(n_threads)s
     %(random_state)s
     %(verbose)s
     %(callbacks)s
@@ -267,6 +268,7 @@ class ALAD(_BiGANDetector):
         betas=(0.5, 0.999),
         validation_fraction=None,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -286,6 +288,7 @@ class ALAD(_BiGANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             device=device,
+            n_threads=n_threads,
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,

@@ -355,6 +355,7 @@ class AnoGAN(_GANDetector):
     %(betas)s
     %(validation_fraction)s
     %(device)s
+    %(n_threads)s
     %(random_state)s
     %(verbose)s
     %(callbacks)s
@@ -467,6 +468,7 @@ class AnoGAN(_GANDetector):
         betas=(0.5, 0.999),
         validation_fraction=None,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -486,6 +488,7 @@ class AnoGAN(_GANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             device=device,
+            n_threads=n_threads,
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,

@@ -121,6 +121,7 @@ class EGBAD(_BiGANDetector):
     %(betas)s
     %(validation_fraction)s
     %(device)s
+    %(n_threads)s
     %(random_state)s
     %(verbose)s
     %(callbacks)s
@@ -205,6 +206,7 @@ class EGBAD(_BiGANDetector):
         betas=(0.5, 0.999),
         validation_fraction=None,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -224,6 +226,7 @@ class EGBAD(_BiGANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             device=device,
+            n_threads=n_threads,
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,

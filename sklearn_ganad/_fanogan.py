@@ -232,6 +232,7 @@ class FAnoGAN(_GANDetector):
         (decay 0.9, the paper's optimizer for E) with bias correction.
     %(validation_fraction)s
     %(device)s
+    %(n_threads)s
     %(random_state)s
     %(verbose)s
     %(callbacks)s
@@ -318,6 +319,7 @@ class FAnoGAN(_GANDetector):
         betas=(0.0, 0.9),
         validation_fraction=None,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -337,6 +339,7 @@ class FAnoGAN(_GANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             device=device,
+            n_threads=n_threads,
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,
@@ -380,6 +383,51 @@ class FAnoGAN(_GANDetector):
         )
 
     _training_stages = ("GAN", "encoder")
+    # What one partial_fit call trains, by its ``stage``.
+    _partial_fit_stages = {"both": ("gan", "encoder"), "gan": ("gan",), "encoder": ("encoder",)}
+
+    def partial_fit(self, X, y=None, stage="both"):
+        """Train one more epoch on ``X``: of the GAN, the encoder, or both.
+
+        See :meth:`BaseGANDetector.partial_fit
+        <sklearn_ganad.BaseGANDetector.partial_fit>` for what every detector's
+        ``partial_fit`` does. f-AnoGAN trains its encoder against a fixed GAN;
+        by chunks, ``stage="both"`` trains one GAN epoch and then one encoder
+        epoch on each chunk, so the encoder follows the GAN as it converges.
+        For the paper's order, pass every chunk with ``stage="gan"``, then
+        every chunk with ``stage="encoder"``.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+            One chunk of training data, at least 2 rows.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        stage : {"both", "gan", "encoder"}, default="both"
+            What this call trains.
+
+        Returns
+        -------
+        self : object
+        """
+        return super().partial_fit(X, y, stage=stage)
+
+    def _check_train_params(self, train_params):
+        options = dict(train_params)
+        stage = options.pop("stage", "both")
+        super()._check_train_params(options)
+        if stage not in self._partial_fit_stages:
+            raise ValueError(
+                f"stage must be one of {sorted(self._partial_fit_stages)}, got {stage!r}."
+            )
+
+    def _train_one_epoch(self, X, stage="both"):
+        self.encoder_epochs_ = 1  # per call
+        for name in self._partial_fit_stages[stage]:
+            self.net_.module.stage = name
+            self.net_.partial_fit(X, epochs=1)
+            if self.net_.interrupted_:
+                break
 
     def _train(self, X):
         self.encoder_epochs_ = self._resolve_epochs(self.encoder_epochs, X.shape[0])

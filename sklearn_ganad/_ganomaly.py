@@ -196,6 +196,7 @@ class GANomaly(BaseGANDetector):
     %(betas)s
     %(validation_fraction)s
     %(device)s
+    %(n_threads)s
     %(random_state)s
     %(verbose)s
     %(callbacks)s
@@ -282,6 +283,7 @@ class GANomaly(BaseGANDetector):
         betas=(0.5, 0.999),
         validation_fraction=None,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -301,6 +303,7 @@ class GANomaly(BaseGANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             device=device,
+            n_threads=n_threads,
             random_state=random_state,
             verbose=verbose,
             callbacks=callbacks,

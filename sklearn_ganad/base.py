@@ -17,7 +17,14 @@ from ._net import GANNet, build_callbacks, make_train_split
 from ._version import __version__
 from .exceptions import ConstantScoresWarning, InconsistentVersionWarning
 from .networks import NetworkSpec
-from .utils._torch import draw_seed, fused_adam_supported, resolve_device, seeded
+from .utils._torch import (
+    call_seed,
+    draw_seed,
+    fused_adam_supported,
+    limited_threads,
+    resolve_device,
+    seeded,
+)
 from .utils._validation import (
     FLOAT32_MAX,
     check_image_shape,
@@ -73,6 +80,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "betas": [tuple, list],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "device": [str, None],
+        "n_threads": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
@@ -106,6 +114,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     # models fitted before them behave; a model file without the parameter
     # loads with this value rather than the current default.
     _legacy_params = {"preprocessing": None}
+    # partial_fit keeps a uniform sample (reservoir sampling) of at most this
+    # many of the rows it has seen, per network family, and sets offset_ on
+    # them with the model as it stands after each call.
+    _threshold_sample_size = {"mlp": 10_000, "conv": 2_000}
 
     @abstractmethod
     def __init__(
@@ -125,6 +137,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         betas,
         validation_fraction,
         device,
+        n_threads,
         random_state,
         verbose,
         callbacks,
@@ -143,6 +156,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.betas = betas
         self.validation_fraction = validation_fraction
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -154,7 +168,28 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return hasattr(self, "offset_") and hasattr(self, "net_")
 
     def _validate_X(self, X, *, reset):
-        """Validate ``X`` and return it as a float32 2-D array.
+        """Validate ``X`` and return it scaled, as a float32 2-D array.
+
+        With ``reset`` the scaler is fitted on ``X``.
+        """
+        X = self._check_X(X, reset=reset)
+        if reset:
+            self.scaler_ = self._new_scaler()
+            if self.scaler_ is not None:
+                self.scaler_.fit(X)
+        return self._scale(X)
+
+    def _scale(self, X):
+        """Apply the fitted scaler (if any) to validated ``X``."""
+        if self.scaler_ is None:
+            return X
+        return self.scaler_.transform(X).astype(np.float32, copy=False)
+
+    def _new_scaler(self):
+        return _SCALERS[self.preprocessing_]() if self.preprocessing_ else None
+
+    def _check_X(self, X, *, reset):
+        """Validate ``X`` and return it, unscaled, as a float32 2-D array.
 
         3-D ``(n, H, W)`` and 4-D ``(n, C, H, W)`` arrays are flattened after
         their image shape is checked (or recorded, when ``reset``).
@@ -199,9 +234,6 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 check_image_shape_matches(image_shape, X.shape[1])
             self.image_shape_ = image_shape
             self.preprocessing_ = self._resolve_preprocessing()
-            self.scaler_ = _SCALERS[self.preprocessing_]().fit(X) if self.preprocessing_ else None
-        if self.scaler_ is not None:
-            X = self.scaler_.transform(X).astype(np.float32, copy=False)
         return X
 
     def _resolve_preprocessing(self):
@@ -255,6 +287,11 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         if self.image_shape is not None:
             check_image_shape(self.image_shape)
         resolve_device(self.device)
+        if self.n_threads == 0:
+            raise ValueError(
+                "n_threads=0 runs nothing: use a positive number of threads, -1 for one per "
+                "CPU, or None for torch's setting."
+            )
 
     def _forget_fit(self):
         # A refit starts from nothing, so that a refit that fails leaves an
@@ -297,7 +334,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                     f"values in [0, m]: X / m * {high - low:g} + {low:g}) or set "
                     "output_activation='linear'.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=external_stacklevel(),
                 )
         return activation
 
@@ -313,16 +350,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _build_model(self, spec: NetworkSpec):
         """Return the method's :class:`~sklearn_ganad.AdversarialModel` for ``spec``."""
 
-    def _fit(self, X):
-        """Fit and return the training data's ``score_samples``."""
-        self._forget_fit()
-        self._check_parameters()
-        X = self._validate_X(X, reset=True)
-        if self.validation_fraction is not None and X.shape[0] * self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples "
-                "leaves no validation sample; use more data or validation_fraction=None."
-            )
+    def _start(self, X):
+        """Resolve the fitted settings for validated ``X``; return its network spec."""
         spec = self._network_spec(X.shape[1])
         self.architecture_ = spec.kind
         self.latent_dim_ = (
@@ -332,22 +361,49 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.max_epochs_ = self._resolve_epochs(self.max_epochs, X.shape[0])
         self.lr_ = self._auto_lr[spec.kind] if self.lr == "auto" else float(self.lr)
         self.device_ = resolve_device(self.device)
+        return spec
+
+    def _make_net(self, spec, seed):
+        """The method's untrained :class:`~sklearn_ganad.GANNet` (inside ``seeded``)."""
+        return GANNet(
+            self._build_model(spec),
+            max_epochs=self.max_epochs_,
+            batch_size=self.batch_size,
+            lr=self.lr_,
+            optimizer__betas=tuple(self.betas),
+            optimizer__fused=fused_adam_supported(self.device_),
+            train_split=make_train_split(self.validation_fraction, seed),
+            callbacks=build_callbacks(self.callbacks, self.verbose),
+            device=self.device_,
+            verbose=int(self.verbose),
+            **self._net_params(),
+        )
+
+    def _check_validation_rows(self, n_rows):
+        if self.validation_fraction is not None and n_rows * self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} of {n_rows} samples "
+                "leaves no validation sample; use more data or validation_fraction=None."
+            )
+
+    def _fit(self, X):
+        """Fit and return the training data's ``score_samples``."""
+        self._forget_fit()
+        self._check_parameters()
+        X = self._validate_X(X, reset=True)
+        self._check_validation_rows(X.shape[0])
+        spec = self._start(X)
         seed = draw_seed(self.random_state)
         with seeded(seed, self.device_):
-            self.net_ = GANNet(
-                self._build_model(spec),
-                max_epochs=self.max_epochs_,
-                batch_size=self.batch_size,
-                lr=self.lr_,
-                optimizer__betas=tuple(self.betas),
-                optimizer__fused=fused_adam_supported(self.device_),
-                train_split=make_train_split(self.validation_fraction, seed),
-                callbacks=build_callbacks(self.callbacks, self.verbose),
-                device=self.device_,
-                verbose=int(self.verbose),
-                **self._net_params(),
-            )
+            self.net_ = self._make_net(spec, seed)
             self._train(X)
+        self._seed_, self._training_calls_ = seed, 1
+        self.n_samples_seen_ = X.shape[0]
+        scores = self._set_offset(X)
+        return scores
+
+    def _set_offset(self, X):
+        """Set ``offset_`` from the scores of scaled ``X``; return the scores."""
         scores = -self._anomaly_score(X)
         if not np.all(np.isfinite(scores)):
             del self.net_
@@ -378,8 +434,114 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         self : object
             The fitted detector.
         """
-        self._fit(X)
+        with limited_threads(self.n_threads):
+            self._fit(X)
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, **train_params):
+        """Train the detector for one more epoch, on ``X`` alone.
+
+        For data that does not fit in memory, or that arrives over time: each
+        call trains one epoch (one pass of mini-batches) over the chunk
+        ``X``, so ``k`` passes over a table split into chunks train about as
+        ``fit`` does with ``max_epochs=k``. The first call sets up the
+        detector as ``fit`` does (``max_epochs`` is then not used); later
+        calls need the same features. Calling it on a fitted detector goes on
+        training that detector.
+
+        - The scaler (``preprocessing``) is updated with every chunk
+          (``partial_fit`` of scikit-learn's scaler), so the chunks should be
+          drawn alike (shuffled rows, not sorted ones).
+        - The threshold stays correct as chunks arrive: the detector keeps a
+          uniform sample of the rows it has seen (reservoir sampling, at most
+          10,000 rows for tables and 2,000 images) and sets ``offset_`` to the
+          ``contamination`` percentile of their scores under the model as it
+          stands after the call. ``fit`` sets it on all of its rows; after
+          ``fit``, the sample holds the rows of the ``partial_fit`` calls.
+        - With the same ``random_state`` and the same chunks, the same scores
+          result; the first call trains exactly as ``fit`` with
+          ``max_epochs=1`` would.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+            One chunk of training data, at least 2 rows.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        **train_params
+            Method-specific options (f-AnoGAN's ``stage``).
+
+        Returns
+        -------
+        self : object
+            The detector, trained for one more epoch.
+        """
+        self._check_train_params(train_params)
+        with limited_threads(self.n_threads):
+            self._partial_fit(X, train_params)
+        return self
+
+    def _check_train_params(self, train_params):
+        """Refuse ``partial_fit`` options the method does not have."""
+        if train_params:
+            raise TypeError(
+                f"{type(self).__name__}.partial_fit got unexpected option(s) "
+                f"{sorted(train_params)}; it takes X and y only."
+            )
+
+    def _partial_fit(self, X, train_params):
+        first_call = not self.__sklearn_is_fitted__()
+        if first_call:
+            self._forget_fit()
+            self._check_parameters()
+        X = self._check_X(X, reset=first_call)
+        self._check_validation_rows(X.shape[0])
+        if first_call:
+            self.scaler_ = self._new_scaler()
+        if self.scaler_ is not None:
+            self.scaler_.partial_fit(X)
+        scaled = self._scale(X)
+        if first_call:
+            spec = self._start(scaled)
+            self.max_epochs_ = 1  # per call
+            self._seed_, self._training_calls_ = draw_seed(self.random_state), 0
+            self.n_samples_seen_ = 0
+        seed = call_seed(self._seed_, self._training_calls_)
+        # The first call builds the net and trains it under one seed, as fit does.
+        with seeded(seed, self.device_):
+            if first_call:
+                self.net_ = self._make_net(spec, seed)
+            self._train_one_epoch(scaled, **train_params)
+        self._training_calls_ += 1
+        self._add_to_threshold_sample(X, np.random.default_rng(seed))
+        self.n_samples_seen_ += X.shape[0]
+        self._set_offset(self._scale(self._threshold_rows_))
+
+    def _train_one_epoch(self, X):
+        """Train ``net_`` one epoch on scaled ``X`` (methods with stages override it)."""
+        self.net_.partial_fit(X, epochs=1)
+
+    def _add_to_threshold_sample(self, X, rng):
+        """Reservoir sampling (Vitter's algorithm R), one chunk at a time.
+
+        Row ``t`` of the stream (0-based) replaces a uniformly drawn slot when
+        that slot, drawn from ``[0, t]``, falls inside the sample; applied in
+        row order, as numpy's assignment does for repeated slots, this keeps
+        a uniform sample of every row seen so far.
+        """
+        capacity = self._threshold_sample_size[self.architecture_]
+        sample = getattr(self, "_threshold_rows_", X[:0])
+        seen = self.n_samples_seen_
+        room = max(0, capacity - len(sample))
+        sample = np.concatenate([sample, X[:room]])
+        rest = X[room:]
+        if len(rest):
+            positions = seen + room + np.arange(len(rest))
+            slots = np.floor(rng.random(len(rest)) * (positions + 1)).astype(np.int64)
+            kept = slots < capacity
+            sample[slots[kept]] = rest[kept]
+        self._threshold_rows_ = sample
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_predict(self, X, y=None):
@@ -398,7 +560,9 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         -------
         is_inlier : ndarray of shape (n_samples,)
         """
-        return self._labels(self._fit(X) - self.offset_)
+        with limited_threads(self.n_threads):
+            scores = self._fit(X)
+        return self._labels(scores - self.offset_)
 
     # -- scoring -------------------------------------------------------------
 
@@ -438,7 +602,9 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             Minus the anomaly score of each sample.
         """
         check_is_fitted(self)
-        return self._score_samples(self._validate_X(X, reset=False))
+        X = self._validate_X(X, reset=False)
+        with limited_threads(self.n_threads):
+            return self._score_samples(X)
 
     def decision_function(self, X):
         """Return ``score_samples(X) - offset_``: negative for outliers.
@@ -470,11 +636,12 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         check_is_fitted(self)
         as_images = getattr(X, "ndim", 2) >= 3
         X = self._validate_X(X, reset=False)
-        codes, reconstructions = self.net_.reconstructions(
-            X,
-            chunk_size=self._score_chunk_size[self.architecture_],
-            exact=self._exact_scores[self.architecture_],
-        )
+        with limited_threads(self.n_threads):
+            codes, reconstructions = self.net_.reconstructions(
+                X,
+                chunk_size=self._score_chunk_size[self.architecture_],
+                exact=self._exact_scores[self.architecture_],
+            )
         if self.scaler_ is not None:
             # Back to the units of X, so that X - reconstruct(X) is a residual.
             reconstructions = self.scaler_.inverse_transform(reconstructions)

@@ -162,6 +162,15 @@ def test_anogan_wgan_gp_trains_a_critic_and_skips_generator_batches():
     assert not any(key in epoch for epoch in standard.history for key in terms)
 
 
+@pytest.mark.parametrize("cls", [AnoGAN, FAnoGAN])
+def test_generator_steps_when_an_epoch_has_fewer_batches_than_n_critic(cls):
+    # 3 batches per epoch, a generator step every 5 batches: 15 batches, 3 steps.
+    X = np.random.RandomState(0).normal(size=(48, 3))
+    extra = {"gan_loss": "wgan-gp"} if cls is AnoGAN else {"encoder_epochs": 1}
+    net = make_fast(cls, n_critic=5, max_epochs=5, **extra).fit(X).net_
+    assert _optimizer_steps(net.optimizer_) == {3}
+
+
 def test_a_wgan_gp_model_pickled_as_anogan_model_loads_as_its_variant():
     # Before WGAN-GP had its own model class, AnoGANModel carried gan_loss.
     X = np.random.RandomState(0).normal(size=(64, 3))

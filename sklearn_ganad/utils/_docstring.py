@@ -70,6 +70,14 @@ default=%(validation_fraction_default)s
     "device": """device : str, default=%(device_default)s
         Where to train and score: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"`` or ``"cuda:<i>"``.""",
+    "n_threads": """n_threads : int or None, default=%(n_threads_default)s
+        The most torch threads ``fit``, ``partial_fit`` and scoring may use;
+        torch's setting is restored afterwards. ``None`` keeps torch's
+        setting, which follows ``OMP_NUM_THREADS``, the limit joblib gives
+        its worker processes (so ``GridSearchCV(n_jobs=k)`` does not
+        oversubscribe the cores) and ``threadpoolctl.threadpool_limits``.
+        ``-1`` means one thread per usable CPU, ``-2`` all but one, and so
+        on.""",
     "random_state": """random_state : int, RandomState instance or None, \
 default=%(random_state_default)s
         Seeds weight initialisation, shuffling, noise and dropout. The same
@@ -110,6 +118,9 @@ _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
         The generator's output activation used.
     device_ : str
         The device the model was trained on.
+    n_samples_seen_ : int
+        Number of training rows seen: by ``fit``, or by every ``partial_fit``
+        call since the first.
     n_features_in_ : int
         Number of features seen during ``fit`` (``C * H * W`` for images).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -6,6 +6,7 @@ import contextlib
 import functools
 from collections.abc import Iterator
 
+import joblib
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
@@ -61,6 +62,68 @@ def draw_seed(random_state) -> int:
         A seed in ``[0, 2**31 - 1)``.
     """
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def call_seed(seed: int, call: int) -> int:
+    """The seed of training call ``call`` (0: the first) of a detector seeded with ``seed``.
+
+    The first call uses ``seed`` itself, so that one ``partial_fit`` trains
+    as ``fit`` does; later calls get independent seeds derived from both.
+
+    Parameters
+    ----------
+    seed : int
+    call : int
+
+    Returns
+    -------
+    seed : int
+    """
+    if call == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, call]).generate_state(1)[0] >> 1)
+
+
+def resolve_n_threads(n_threads) -> int | None:
+    """The torch threads a detector may use; None keeps torch's setting.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        A positive count, or joblib's negative convention (``-1``: one per
+        usable CPU, ``-2``: all but one, ...).
+
+    Returns
+    -------
+    n_threads : int or None
+    """
+    if n_threads is None:
+        return None
+    if n_threads > 0:
+        return int(n_threads)
+    # joblib.cpu_count honours CPU affinity and container quotas.
+    return max(1, joblib.cpu_count() + 1 + int(n_threads))
+
+
+@contextlib.contextmanager
+def limited_threads(n_threads) -> Iterator[None]:
+    """Run the block with ``n_threads`` torch threads, then restore torch's setting.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        See :func:`resolve_n_threads`; None changes nothing.
+    """
+    threads = resolve_n_threads(n_threads)
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @contextlib.contextmanager
