@@ -23,9 +23,12 @@ import argparse
 import ast
 import difflib
 import os
+import shutil
 import sys
+import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +53,7 @@ from .persistence import (  # noqa: F401
     save_model,
 )
 from .utils import all_detectors
-from .utils._validation import FLOAT32_MAX, count_beyond_float32
+from .utils._validation import FLOAT32_MAX, beyond_float32
 
 __all__ = ["CLIError", "build_parser", "main"]
 
@@ -107,24 +110,50 @@ def _table_format(path: str, role: str) -> str:
 
 
 def _read_table(path: str) -> pd.DataFrame:
-    """Read a CSV, TSV or Parquet table; every failure is a CLIError."""
+    """Read a CSV, TSV or Parquet table whole; every failure is a CLIError."""
+    return pd.concat(list(_read_chunks(path, None)), ignore_index=True)
+
+
+def _read_chunks(path: str, chunksize: int | None) -> Iterator[pd.DataFrame]:
+    """Yield a CSV, TSV or Parquet table ``chunksize`` rows at a time (None: whole).
+
+    Only one chunk is in memory at a time. Every failure, also one met in a
+    later chunk, is a CLIError; a table without rows is one too.
+    """
     table_format = _table_format(path, "DATA")
     if not Path(path).is_file():
         raise CLIError(f"data file {path!r} not found.")
+    n_rows = 0
     try:
-        frame = (
-            pd.read_parquet(path, engine="pyarrow")
-            if table_format == "parquet"
-            else pd.read_csv(path, sep="\t" if table_format == "tsv" else ",")
-        )
+        if table_format == "parquet":
+            import pyarrow.parquet as pq
+
+            table_file = pq.ParquetFile(path)
+            batches = (
+                table_file.iter_batches(batch_size=chunksize) if chunksize else [table_file.read()]
+            )
+            chunks = (batch.to_pandas() for batch in batches)
+        else:
+            sep = "\t" if table_format == "tsv" else ","
+            chunks = (
+                pd.read_csv(path, sep=sep, chunksize=chunksize)
+                if chunksize
+                else [pd.read_csv(path, sep=sep)]
+            )
+        for chunk in chunks:
+            if len(chunk) == 0:
+                continue
+            n_rows += len(chunk)
+            chunk.columns = [str(name) for name in chunk.columns]  # feature names are strings
+            yield chunk
     except pd.errors.EmptyDataError:
         raise CLIError(f"data file {path!r} is empty.") from None
+    except (CLIError, GeneratorExit):
+        raise
     except Exception as exc:
         raise CLIError(f"cannot read {path!r} as {table_format.upper()}: {exc}") from None
-    if len(frame) == 0:
+    if n_rows == 0:
         raise CLIError(f"data file {path!r} has no rows.")
-    frame.columns = [str(name) for name in frame.columns]  # feature names are strings
-    return frame
 
 
 def _write_table(frame: pd.DataFrame, path: str) -> None:
@@ -140,6 +169,112 @@ def _write_table(frame: pd.DataFrame, path: str) -> None:
             frame.to_csv(path, sep="\t" if table_format == "tsv" else ",", index=False)
     except OSError as exc:
         raise CLIError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+
+
+class _TableWriter:
+    """Write a table chunk by chunk: CSV to stdout for ``-``, else a file by its extension.
+
+    A file is written beside ``path`` under a temporary name and moved into
+    place by :meth:`commit`, so that a run that fails half-way leaves no
+    partial table (and does not touch an existing one). A compressed CSV or
+    TSV (``.csv.gz``, ...) is compressed at the end, from the plain file
+    written chunk by chunk, so memory does not grow with the table.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.format = "csv" if path == _STDOUT else _table_format(path, "OUT")
+        suffix = Path(path).suffix.lower()
+        self.compression = suffix if suffix in _COMPRESSION_SUFFIXES else None
+        self.started = False
+        self.parquet_writer = None
+        self.temporary = None if path == _STDOUT else _private_sibling(path)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame`` (the first call writes the header)."""
+        try:
+            if self.path == _STDOUT:
+                frame.to_csv(sys.stdout, index=False, header=not self.started)
+            elif self.format == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if self.parquet_writer is None:
+                    self.parquet_writer = pq.ParquetWriter(self.temporary, table.schema)
+                self.parquet_writer.write_table(table)
+            else:
+                frame.to_csv(
+                    self.temporary, sep="\t" if self.format == "tsv" else ",", index=False,
+                    header=not self.started, mode="a" if self.started else "w",
+                )  # fmt: skip
+        except OSError as exc:
+            raise CLIError(f"cannot write {self.path!r}: {exc.strerror or exc}") from None
+        self.started = True
+
+    def commit(self) -> None:
+        """Move the written table into place (compressing it first if its name says so)."""
+        if self.parquet_writer is not None:
+            self.parquet_writer.close()
+            self.parquet_writer = None
+        if self.temporary is None:
+            return
+        if self.compression is not None:
+            plain, self.temporary = self.temporary, _private_sibling(self.path)
+            try:
+                _compress(plain, self.temporary, self.compression, Path(self.path).stem)
+            finally:
+                Path(plain).unlink(missing_ok=True)
+        os.replace(self.temporary, self.path)
+        self.temporary = None
+
+    def discard(self) -> None:
+        """Remove what was written (a file; stdout cannot be taken back)."""
+        if self.parquet_writer is not None:
+            self.parquet_writer.close()
+            self.parquet_writer = None
+        if self.temporary is not None:
+            Path(self.temporary).unlink(missing_ok=True)
+            self.temporary = None
+
+
+def _private_sibling(path: str) -> str:
+    """A new empty file beside ``path``, with the mode a plain open would give it."""
+    target = Path(path).resolve()
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    umask = os.umask(0)  # read it back: there is no getter
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
+    return name
+
+
+def _compress(source: str, target: str, suffix: str, member: str) -> None:
+    """Compress the file ``source`` into ``target`` as ``suffix`` says, in blocks."""
+    import bz2
+    import gzip
+    import lzma
+    import tarfile
+    import zipfile
+
+    if suffix == ".zip":
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(source, arcname=member)
+        return
+    if suffix == ".tar":
+        with tarfile.open(target, "w") as archive:
+            archive.add(source, arcname=member)
+        return
+    if suffix == ".zst":
+        try:
+            import zstandard
+        except ImportError:
+            raise CLIError("writing .zst needs the zstandard package") from None
+        opener = zstandard.open
+    else:
+        opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+    with open(source, "rb") as plain, opener(target, "wb") as packed:
+        shutil.copyfileobj(plain, packed, 1 << 20)
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -197,8 +332,14 @@ def _select_feature_columns(frame: pd.DataFrame, columns=None, exclude=()) -> li
     return features
 
 
-def _feature_matrix(frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
-    """The features as float64, after checking each is finite."""
+def _feature_matrix(
+    frame: pd.DataFrame, feature_names: list[str], first_row: int = 0
+) -> pd.DataFrame:
+    """The features as float64, after checking each is finite.
+
+    ``first_row`` is the table row of the frame's first row (for a chunk of a
+    larger table): errors name the rows where they are.
+    """
     if len(frame) == 0:
         raise CLIError("the data has no rows.")
     features = frame[feature_names]
@@ -206,25 +347,31 @@ def _feature_matrix(frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFra
         features = features.astype("float64")
     except (TypeError, ValueError) as exc:
         raise CLIError(f"the features cannot be read as numbers: {exc}") from None
-    n_missing = features.isna().sum()
-    if n_missing.any():
-        counts = ", ".join(f"{name!r} ({count})" for name, count in n_missing.items() if count)
-        raise CLIError(
-            f"missing values (NaN) in feature column(s) {counts}; drop or impute them, or "
-            "leave these columns out (--columns/--exclude)."
-        )
     values = features.to_numpy()
-    n_infinite = pd.Series(np.isinf(values).sum(axis=0), index=features.columns)
-    if n_infinite.any():
-        counts = ", ".join(f"{name!r} ({count})" for name, count in n_infinite.items() if count)
-        raise CLIError(f"infinite values in feature column(s) {counts}.")
-    # Checked here, before a scaler squares them: 1e300 overflows float64 there.
-    n_too_large = pd.Series(count_beyond_float32(values), index=features.columns)
-    if n_too_large.any():
-        counts = ", ".join(f"{name!r} ({count})" for name, count in n_too_large.items() if count)
+
+    def where(bad: np.ndarray) -> str:
+        """Counts per column and the first data row (1-based, as a spreadsheet counts)."""
+        per_column = zip(feature_names, bad.sum(axis=0), strict=True)
+        counts = ", ".join(f"{name!r} ({count})" for name, count in per_column if count)
+        first = first_row + int(np.flatnonzero(bad.any(axis=1))[0]) + 1
+        return f"{counts}, first in data row {first:,}"
+
+    missing = np.isnan(values)
+    if missing.any():
         raise CLIError(
-            f"value too large for float32 (|x| > {FLOAT32_MAX:.3g}) in feature column(s) {counts}; "
-            "the networks compute in float32: rescale these columns (e.g. a log transform)."
+            f"missing values (NaN) in feature column(s) {where(missing)}; drop or impute them, "
+            "or leave these columns out (--columns/--exclude)."
+        )
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise CLIError(f"infinite values in feature column(s) {where(infinite)}.")
+    # Checked here, before a scaler squares them: 1e300 overflows float64 there.
+    too_large = beyond_float32(values)
+    if too_large.any():
+        raise CLIError(
+            f"value too large for float32 (|x| > {FLOAT32_MAX:.3g}) in feature column(s) "
+            f"{where(too_large)}; the networks compute in float32: rescale these columns "
+            "(e.g. a log transform)."
         )
     return features
 
@@ -294,6 +441,16 @@ def _build_detector(method: str, assignments, *, contamination, random_state):
     return detector.set_params(**params)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}.")
+    return value
+
+
 def _name_list(names, limit=8) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
@@ -307,6 +464,8 @@ def _fit_command(args) -> int:
     _check_can_write(args.output, args.force, "MODEL")
     if args.output == _STDOUT:
         raise CLIError("MODEL cannot be '-'; give a file name.")
+    if args.chunksize is not None:
+        return _fit_by_chunks(args, method, detector)
     frame = _read_table(args.data)
     feature_names = _select_feature_columns(frame, args.columns, args.exclude or ())
     features = _feature_matrix(frame, feature_names)
@@ -363,6 +522,96 @@ def _fit_command(args) -> int:
     return 0
 
 
+def _fit_by_chunks(args, method: str, detector) -> int:
+    """``fit --chunksize``: ``partial_fit`` over the table's chunks, one pass per epoch.
+
+    The first pass counts the rows; the passes are then the epochs ``fit``
+    would train (``max_epochs``, with ``"auto"`` resolved for that count).
+    The scaling is the detector's own (``preprocessing``), updated by chunk:
+    a Pipeline cannot train by chunks.
+    """
+    detector.set_params(preprocessing=None if args.scale == "none" else args.scale)
+    feature_names, n_rows, passes, done = None, 0, None, 0
+    progress = _RowProgress(enabled=not args.no_progress, verb="trained on")
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            if not args.keep_interrupted:
+                warnings.simplefilter("error", TrainingInterruptedWarning)
+            while passes is None or done < passes:
+                seen = 0
+                for frame in _at_least_two_rows(_read_chunks(args.data, args.chunksize)):
+                    if feature_names is None:
+                        feature_names = _select_feature_columns(
+                            frame, args.columns, args.exclude or ()
+                        )
+                    elif missing := [n for n in feature_names if n not in frame.columns]:
+                        raise CLIError(
+                            f"a chunk of the data lacks column(s) {', '.join(map(repr, missing))}."
+                        )
+                    features = _feature_matrix(frame, feature_names, first_row=seen)
+                    detector.partial_fit(features)
+                    seen += len(features)
+                    progress.update(seen, f"pass {done + 1}/{passes or '?'}")
+                    if getattr(detector.net_, "interrupted_", False):
+                        break
+                if getattr(detector.net_, "interrupted_", False):
+                    break
+                done += 1
+                if passes is None:
+                    n_rows = seen
+                    passes = detector._resolve_epochs(detector.max_epochs, n_rows)
+    except ValueError as exc:
+        raise CLIError(f"fitting {method} failed: {exc}") from None
+    except TrainingInterruptedWarning:
+        print(
+            f"{PROG}: interrupted in training pass {done + 1}; no model written "
+            "(--keep-interrupted writes what was trained)",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+    interrupted = bool(getattr(detector.net_, "interrupted_", False))
+    save_model(args.output, detector, feature_names=feature_names, method=method)
+    # The rows offset_ was set on (a uniform sample of every pass's rows).
+    sample = pd.DataFrame(detector._threshold_rows_, columns=feature_names)
+    n_flagged = int(np.sum(detector.predict(sample) == -1))
+    print(f"method:    {method} (scaling: {args.scale}, by chunks of {args.chunksize:,} rows)")
+    print(f"rows:      {n_rows}")
+    print(f"features:  {len(feature_names)} ({_name_list(feature_names)})")
+    print(f"passes:    {done}")
+    print(f"fit time:  {seconds:.2f} s")
+    print(f"offset_:   {detector.offset_:.6g}")
+    print(
+        f"flagged:   {n_flagged} of a sample of {len(sample)} training rows "
+        f"({n_flagged / len(sample):.1%}; contamination {detector.contamination:g})"
+    )
+    print(f"model:     {args.output}")
+    if interrupted:
+        print(
+            f"{PROG}: training was interrupted (pass {done + 1}); the model holds what was trained",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def _at_least_two_rows(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The chunks, with one of a single row merged into the one before (partial_fit needs 2)."""
+    previous = None
+    for chunk in chunks:
+        if previous is not None and len(chunk) < 2:
+            previous = pd.concat([previous, chunk], ignore_index=True)
+            continue
+        if previous is not None:
+            yield previous
+        previous = chunk
+    if previous is not None:
+        yield previous
+
+
 # -- score ---------------------------------------------------------------------
 
 
@@ -375,8 +624,57 @@ def _score_command(args) -> int:
     if not Path(args.model).is_file():
         raise CLIError(f"model file {args.model!r} not found.")
     header, model = _read_model_file(args.model)
-    frame = _read_table(args.data)
     feature_names = list(header["feature_names"])
+    offset = getattr(_final_estimator(model), "offset_", None)
+    chunks = _read_chunks(args.data, args.chunksize)
+    writer = None
+    n_rows = n_flagged = 0
+    progress = _RowProgress(enabled=not args.no_progress)
+    try:
+        for frame in chunks:
+            if writer is None:  # the first chunk: check the columns once
+                _check_score_columns(frame, feature_names, args)
+                writer = _TableWriter(args.output)
+            features = _feature_matrix(frame, feature_names, first_row=n_rows)
+            try:
+                scores = np.asarray(model.score_samples(features), dtype=np.float64)
+                if offset is None:
+                    labels = np.asarray(model.predict(features), dtype=int)
+                else:
+                    # predict's rule (decision_function < 0 is an outlier), without scoring twice.
+                    labels = np.where(scores - offset < 0, -1, 1)
+            except ValueError as exc:
+                raise CLIError(f"scoring failed: {exc}") from None
+            if args.only_scores:
+                output = pd.DataFrame({args.score_column: scores, args.label_column: labels})
+            else:
+                output = frame
+                output[args.score_column] = scores
+                output[args.label_column] = labels
+            writer.write(output)
+            n_rows += len(frame)
+            n_flagged += int(np.sum(labels == -1))
+            progress.update(n_rows)
+        writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    finally:
+        chunks.close()
+        progress.close()
+
+    destination = "stdout" if args.output == _STDOUT else args.output
+    print(
+        f"scored {n_rows} rows with {header.get('method', 'the model')}: {n_flagged} "
+        f"({n_flagged / n_rows:.1%}) flagged as outliers; wrote {destination}",
+        file=sys.stderr if args.output == _STDOUT else sys.stdout,
+    )
+    return 0
+
+
+def _check_score_columns(frame: pd.DataFrame, feature_names: list[str], args) -> None:
+    """The table has the model's features, as numbers, and no column the output would add."""
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:
         raise CLIError(
@@ -396,35 +694,25 @@ def _score_command(args) -> int:
                 f"column {name!r} has dtype {frame[name].dtype}, not a number; "
                 "features must be numeric."
             )
-    features = _feature_matrix(frame, feature_names)
 
-    try:
-        scores = np.asarray(model.score_samples(features), dtype=np.float64)
-        offset = getattr(_final_estimator(model), "offset_", None)
-        if offset is None:
-            labels = np.asarray(model.predict(features), dtype=int)
-        else:
-            # predict's own rule (decision_function < 0 is an outlier), without scoring twice.
-            labels = np.where(scores - offset < 0, -1, 1)
-    except ValueError as exc:
-        raise CLIError(f"scoring failed: {exc}") from None
 
-    if args.only_scores:
-        output = pd.DataFrame({args.score_column: scores, args.label_column: labels})
-    else:
-        output = frame.copy()
-        output[args.score_column] = scores
-        output[args.label_column] = labels
-    _write_table(output, args.output)
+class _RowProgress:
+    """Rows done so far, on one stderr line; quiet when stderr is not a terminal."""
 
-    n_flagged = int(np.sum(labels == -1))
-    destination = "stdout" if args.output == _STDOUT else args.output
-    print(
-        f"scored {len(frame)} rows with {header.get('method', 'the model')}: {n_flagged} "
-        f"({n_flagged / len(frame):.1%}) flagged as outliers; wrote {destination}",
-        file=sys.stderr if args.output == _STDOUT else sys.stdout,
-    )
-    return 0
+    def __init__(self, enabled: bool, verb: str = "scored"):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.verb = verb
+        self.shown = False
+
+    def update(self, n_rows: int, note: str = "") -> None:
+        if self.enabled:
+            note = f" ({note})" if note else ""
+            print(f"\r{self.verb} {n_rows:,} rows{note}", end="", file=sys.stderr, flush=True)
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
 
 
 # -- demo ----------------------------------------------------------------------
@@ -508,6 +796,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="standard",
         help="scaler fitted before the detector, in one Pipeline (default: standard)",
     )
+    fit.add_argument(
+        "--chunksize",
+        type=_positive_int,
+        metavar="N",
+        help="train by chunks of N rows (partial_fit), for tables larger than memory: as many "
+        "passes over the file as fit would train epochs; the scaling (--scale) is then the "
+        "detector's own, updated by chunk",
+    )
     fit.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     fit.add_argument(
         "--keep-interrupted",
@@ -548,6 +844,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="label",
         metavar="NAME",
         help="name of the label column (default: label)",
+    )
+    score.add_argument(
+        "--chunksize",
+        type=_positive_int,
+        default=100_000,
+        metavar="N",
+        help="read, score and write N rows at a time, so that memory does not grow with the "
+        "table (default: 100000)",
+    )
+    score.add_argument(
+        "--no-progress", action="store_true", help="no count of scored rows on stderr"
     )
     score.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     score.set_defaults(run=_score_command)

@@ -222,6 +222,97 @@ def test_progress_bar_on_stderr_unless_disabled(data_dir, tmp_path, capsys):
 # -- errors --------------------------------------------------------------------
 
 
+# -- large tables: chunks ------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".csv.gz", ".tsv.zip"])
+def test_scoring_by_chunks_writes_what_one_chunk_writes(model_path, data_dir, tmp_path, suffix):
+    source = data_dir / ("train.parquet" if suffix == ".parquet" else "train.csv")
+    whole, chunked = tmp_path / f"whole{suffix}", tmp_path / f"chunked{suffix}"
+    rename = ["--label-column", "predicted"]
+    assert main(["score", str(model_path), str(source), "-o", str(whole), *rename]) == 0
+    # 200 rows by 7: 29 chunks, the last of 4 rows.
+    argv = ["score", str(model_path), str(source), "-o", str(chunked), "--chunksize", "7"]
+    assert main([*argv, *rename]) == 0
+    if suffix == ".csv":
+        assert chunked.read_bytes() == whole.read_bytes()
+    elif suffix == ".parquet":
+        pd.testing.assert_frame_equal(pd.read_parquet(chunked), pd.read_parquet(whole))
+    else:
+        sep = "\t" if ".tsv" in suffix else ","
+        written = pd.read_csv(chunked, sep=sep)
+        pd.testing.assert_frame_equal(written, pd.read_csv(whole, sep=sep))
+        assert len(written) == 200 and "predicted" in written
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([whole.name, chunked.name])
+    assert (chunked.stat().st_mode & 0o777) == (whole.stat().st_mode & 0o777)
+
+
+def test_a_bad_row_in_a_later_chunk_leaves_no_output(model_path, table, tmp_path, capsys):
+    frame = table.copy()
+    frame.loc[150, "x2"] = np.nan
+    source = tmp_path / "bad.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "scored.csv"
+    assert_user_error(
+        capsys,
+        ["score", model_path, source, "-o", out, "--chunksize", "50", "--only-scores"],
+        "missing values (NaN) in feature column(s) 'x2' (1), first in data row 151",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # no partial table
+    # An existing OUT is left as it was.
+    out.write_text("before")
+    assert_user_error(
+        capsys,
+        ["score", model_path, source, "-o", out, "--chunksize", "50", "--only-scores", "--force"],
+        "NaN",
+    )
+    assert out.read_text() == "before"
+
+
+@pytest.mark.parametrize("method", ["GANomaly", "FAnoGAN"])
+def test_fit_by_chunks_trains_one_epoch_per_pass(method, data_dir, tmp_path, capsys):
+    model = tmp_path / "model.ganad"
+    options = [
+        "--method",
+        method,
+        "--exclude",
+        "label",
+        "--chunksize",
+        "66",
+        *FAST_BY_METHOD[method],
+    ]
+    status, out, err = run(capsys, *fit_argv(data_dir / "train.csv", model, *options))
+    assert status == 0, err
+    assert f"method:    {method} (scaling: standard, by chunks of 66 rows)" in out
+    assert "rows:      200" in out and "passes:    2" in out  # max_epochs=2
+    fitted = load_model(model)
+    assert type(fitted).__name__ == method  # the detector, scaling inside it
+    assert fitted.preprocessing_ == "standard" and fitted.n_samples_seen_ == 400
+    # 200 rows by 66: chunks of 66, 66, 66 and 2; one epoch each, two passes.
+    calls = 8 * (2 if method == "FAnoGAN" else 1)
+    assert len(fitted.net_.history) == calls
+    scored = tmp_path / "scored.csv"
+    argv = ["score", str(model), str(data_dir / "train.csv"), "-o", str(scored), "--only-scores"]
+    assert main(argv) == 0
+    assert pd.read_csv(scored)["label"].isin([-1, 1]).all()
+
+
+def test_fit_by_chunks_merges_a_last_chunk_of_one_row(data_dir, tmp_path, capsys):
+    model = tmp_path / "model.ganad"
+    options = ["--exclude", "label", "--chunksize", "199", "--scale", "none"]
+    status, out, err = run(capsys, *fit_argv(data_dir / "train.csv", model, *options))
+    assert status == 0, err
+    fitted = load_model(model)
+    assert fitted.preprocessing_ is None
+    assert len(fitted.net_.history) == 2  # one chunk of 200 rows per pass
+
+
+def test_chunksize_must_be_positive(model_path, data_dir, tmp_path, capsys):
+    status, _, err = run(capsys, "score", model_path, data_dir / "train.csv", "-o", "-",
+                         "--chunksize", "0")  # fmt: skip
+    assert status == 2 and "expected a positive integer, got '0'" in err
+
+
 def test_data_errors(data_dir, table, tmp_path, capsys):
     model = tmp_path / "m.ganad"
     fit = ["fit", "-o", model, "--no-progress", *FAST]  # then DATA and options

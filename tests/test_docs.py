@@ -67,3 +67,31 @@ def test_ci_runs_the_readme_test_command():
     ci_command = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci_command in (root / "README.md").read_text()
     assert "python -m pytest" in ci_command and "sphinx -W" in ci_command
+
+
+def _literal_blocks(path):
+    """The literal blocks (after a paragraph ending in ``::``) of an rst page, in order."""
+    blocks, lines = [], path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if not line.rstrip().endswith("::") or line.lstrip().startswith(".."):
+            continue
+        body = []
+        for following in lines[i + 1 :]:
+            if following.strip() and not following.startswith("    "):
+                break
+            body.append(following[4:])
+        blocks.append("\n".join(body).strip("\n"))
+    return blocks
+
+
+def test_large_data_recipes_run(tmp_path, monkeypatch):
+    page = DOCS / "large_data.rst"
+    if not page.exists():
+        pytest.skip("docs/ is not part of this installation")
+    blocks = _literal_blocks(page)
+    assert len(blocks) >= 6
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102
+    assert namespace["search"].best_params_["latent_dim"] in (4, 16)

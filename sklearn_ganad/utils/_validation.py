@@ -156,4 +156,18 @@ def count_beyond_float32(values) -> np.ndarray:
     -------
     counts : ndarray of shape (n_features,)
     """
-    return (np.abs(values) > FLOAT32_MAX).sum(axis=0)
+    return beyond_float32(values).sum(axis=0)
+
+
+def beyond_float32(values) -> np.ndarray:
+    """Where the values of an array exceed float32's range (a boolean array of its shape).
+
+    Parameters
+    ----------
+    values : ndarray
+
+    Returns
+    -------
+    mask : ndarray of bool
+    """
+    return np.abs(values) > FLOAT32_MAX
