@@ -31,6 +31,7 @@ from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 
 from .exceptions import TrainingDivergedWarning, TrainingInterruptedWarning
+from .utils._rows import ScaledRows
 from .utils._torch import frozen
 from .utils._warnings import external_stacklevel
 
@@ -235,7 +236,10 @@ class ArrayBatchIterator:
     """
 
     def __init__(self, dataset, batch_size: int, shuffle: bool = False):
-        self.X = torch.from_numpy(_dataset_array(dataset))
+        rows = _dataset_array(dataset)
+        # In memory: one tensor, indexed per batch. Memory-mapped: rows read
+        # (and scaled) a batch at a time.
+        self.X = torch.from_numpy(rows) if isinstance(rows, np.ndarray) else rows
         self.batch_size = max(1, int(batch_size))
         self.shuffle = shuffle
 
@@ -252,23 +256,43 @@ class ArrayBatchIterator:
 
     def __iter__(self):
         order = torch.randperm(len(self.X)) if self.shuffle else None
+        in_memory = isinstance(self.X, torch.Tensor)
         for start, stop in self._bounds():
             if order is None:
-                yield self.X[start:stop], None
+                rows = self.X[start:stop]
             else:
-                yield self.X[order[start:stop]], None
+                rows = self.X[order[start:stop] if in_memory else order[start:stop].numpy()]
+            yield (rows if in_memory else torch.from_numpy(rows)), None
 
 
-def _dataset_array(dataset) -> np.ndarray:
+class _RowSubset:
+    """Some rows of a :class:`~sklearn_ganad.utils._rows.ScaledRows`, read on demand."""
+
+    def __init__(self, rows, indices: np.ndarray):
+        self.rows, self.indices = rows, indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index) -> np.ndarray:
+        return self.rows[self.indices[index]]
+
+
+def _dataset_array(dataset):
+    """The rows of a skorch Dataset (or a Subset of one): an array, or rows read on demand."""
     if isinstance(dataset, torch.utils.data.Subset):
-        return _dataset_array(dataset.dataset)[np.asarray(dataset.indices)]
+        rows = _dataset_array(dataset.dataset)
+        indices = np.asarray(dataset.indices)
+        return rows[indices] if isinstance(rows, np.ndarray) else _RowSubset(rows, indices)
     X = getattr(dataset, "X", None)
+    if isinstance(X, ScaledRows):
+        return X
     if not isinstance(X, np.ndarray):
         raise TypeError(
             "ArrayBatchIterator needs a skorch Dataset holding a numpy array, "
             f"got {type(dataset).__name__}."
         )
-    # A read-only input (a memmap, say) is copied once, so torch may share it.
+    # A read-only input is copied once, so torch may share it.
     return np.require(X, dtype=np.float32, requirements=["C", "W"])
 
 
@@ -785,14 +809,15 @@ class GANNet(NeuralNet):
         exact = exact and torch.device(self.device).type == "cpu"
         model = copy.deepcopy(self.module_).double().eval() if exact else self.module_
         dtype = torch.float64 if exact else torch.float32
-        # torch cannot share a read-only array (a memmap, say): copy it once.
-        X = np.require(X, dtype=np.float32, requirements=["C", "W"])
         n_samples = X.shape[0]
         outputs = None
         with torch.no_grad():
             for start in range(0, n_samples, chunk_size):
                 stop = min(start + chunk_size, n_samples)
-                chunk = torch.from_numpy(X[start:stop]).to(dtype)
+                # A view of an in-memory array; a copy of a memory-mapped or
+                # read-only one (torch cannot share those), one chunk at a time.
+                rows = np.require(X[start:stop], dtype=np.float32, requirements=["C", "W"])
+                chunk = torch.from_numpy(rows).to(dtype)
                 if not exact and stop - start < chunk_size:
                     # Padding rows are evaluated and dropped; in evaluation
                     # mode they do not affect the other rows.

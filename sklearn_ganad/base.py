@@ -17,6 +17,7 @@ from ._net import GANNet, build_callbacks, make_train_split
 from ._version import __version__
 from .exceptions import ConstantScoresWarning, InconsistentVersionWarning
 from .networks import NetworkSpec
+from .utils._rows import ScaledRows, is_memory_mapped, iter_blocks
 from .utils._torch import (
     call_seed,
     draw_seed,
@@ -176,11 +177,28 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         if reset:
             self.scaler_ = self._new_scaler()
             if self.scaler_ is not None:
-                self.scaler_.fit(X)
+                self._fit_scaler(X)
         return self._scale(X)
 
+    def _fit_scaler(self, X):
+        """Fit ``scaler_`` on validated ``X``; a memory-mapped one block by block."""
+        if is_memory_mapped(X):
+            for block in iter_blocks(X):
+                self.scaler_.partial_fit(block)
+        else:
+            self.scaler_.partial_fit(X)
+
     def _scale(self, X):
-        """Apply the fitted scaler (if any) to validated ``X``."""
+        """Apply the fitted scaler (if any) to validated ``X``.
+
+        A memory-mapped ``X`` is not read here: it is wrapped so that the
+        rows training and scoring ask for are read and scaled then.
+        """
+        if is_memory_mapped(X):
+            return ScaledRows(X, None if self.scaler_ is None else self._scale_block)
+        return self._scale_block(X)
+
+    def _scale_block(self, X):
         if self.scaler_ is None:
             return X
         return self.scaler_.transform(X).astype(np.float32, copy=False)
@@ -325,7 +343,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         if activation in _OUTPUT_RANGES:
             low, high = _OUTPUT_RANGES[activation]
             tolerance = 1e-3 * (high - low)
-            x_min, x_max = float(X.min()), float(X.max())
+            x_min, x_max = _min_max(X)
             if x_min < low - tolerance or x_max > high + tolerance:
                 warnings.warn(
                     f"The generator's output layer is {activation}, whose values lie in "
@@ -500,7 +518,7 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         if first_call:
             self.scaler_ = self._new_scaler()
         if self.scaler_ is not None:
-            self.scaler_.partial_fit(X)
+            self._fit_scaler(X)
         scaled = self._scale(X)
         if first_call:
             spec = self._start(scaled)
@@ -582,10 +600,11 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         anomaly_score = self._anomaly_score(X)
         if not np.all(np.isfinite(anomaly_score)):
             n_bad = int((~np.isfinite(anomaly_score)).sum())
+            _, x_max = _min_max(X, absolute=True)
             raise ValueError(
                 f"{n_bad} of {len(anomaly_score)} rows got a non-finite score; their values "
                 f"are probably far outside the training range (max |x| = "
-                f"{np.abs(X).max():.3g}). Scale the features as for training."
+                f"{x_max:.3g}). Scale the features as for training."
             )
         return -anomaly_score
 
@@ -726,6 +745,16 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         is_inlier = np.ones(decision.shape[0], dtype=int)
         is_inlier[decision < 0] = -1
         return is_inlier
+
+
+def _min_max(X, absolute=False):
+    """The smallest and largest value of ``X`` (of ``|X|``), read block by block."""
+    lows, highs = [], []
+    for block in iter_blocks(X):
+        block = np.abs(block) if absolute else block
+        lows.append(float(block.min()))
+        highs.append(float(block.max()))
+    return min(lows), max(highs)
 
 
 def _warn_if_constant(scores, contamination):
