@@ -19,6 +19,7 @@ import contextlib
 import copy
 import linecache
 import math
+import sys
 import warnings
 from collections.abc import Iterator
 
@@ -29,6 +30,7 @@ from skorch.callbacks import Callback, LRScheduler, PassthroughScoring, Progress
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
+from tqdm.auto import tqdm
 
 from .exceptions import TrainingDivergedWarning, TrainingInterruptedWarning
 from .utils._rows import ScaledRows
@@ -811,7 +813,11 @@ class GANNet(NeuralNet):
         dtype = torch.float64 if exact else torch.float32
         n_samples = X.shape[0]
         outputs = None
-        with torch.no_grad():
+        # A bar for long work only: verbose, on a terminal, more than one chunk.
+        show = bool(self.verbose) and n_samples > chunk_size and sys.stderr.isatty()
+        bar = tqdm(total=n_samples, desc="scoring", unit="row", file=sys.stderr, leave=False,
+                   disable=not show)  # fmt: skip
+        with torch.no_grad(), bar:
             for start in range(0, n_samples, chunk_size):
                 stop = min(start + chunk_size, n_samples)
                 # A view of an in-memory array; a copy of a memory-mapped or
@@ -829,6 +835,7 @@ class GANNet(NeuralNet):
                     )
                 for output, result in zip(outputs, results, strict=True):
                     output[start:stop] = result[: stop - start].cpu().numpy()
+                bar.update(stop - start)
         return outputs
 
 

@@ -15,6 +15,7 @@ Run it with ``python -m sklearn_ganad.demo`` (``--help`` for options).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 
@@ -24,6 +25,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
 
 from . import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
 from .datasets import load_breast_cancer_outliers, load_digits_one_class
@@ -95,7 +97,7 @@ def _detectors(kind: str, seed: int, epochs_scale: float) -> dict[str, Callable]
     return {**package, **baselines}
 
 
-def _evaluate(make_detector, tasks):
+def _evaluate(make_detector, tasks, advance=lambda: None):
     """Fit and score one detector on every task; return the averaged figures."""
     aucs, aps, fit_seconds = [], [], []
     n_scored, score_seconds = 0, 0.0
@@ -110,6 +112,7 @@ def _evaluate(make_detector, tasks):
         n_scored += len(data.X_test)
         aucs.append(roc_auc_score(data.y_test, -normality))
         aps.append(average_precision_score(data.y_test, -normality))
+        advance()
     return {
         "roc_auc": float(np.mean(aucs)),
         "average_precision": float(np.mean(aps)),
@@ -118,7 +121,7 @@ def _evaluate(make_detector, tasks):
     }
 
 
-def run_demo(*, digits=range(10), seed=0, epochs_scale=1.0):
+def run_demo(*, digits=range(10), seed=0, epochs_scale=1.0, progress=False):
     """Run the demo and return its rows.
 
     Parameters
@@ -129,6 +132,9 @@ def run_demo(*, digits=range(10), seed=0, epochs_scale=1.0):
         ``random_state`` of every detector and of the splits.
     epochs_scale : float, default=1.0
         Multiplies the number of training epochs (for a quicker run).
+    progress : bool, default=False
+        Show a progress bar on stderr: the fits done, the detector and data
+        set being fitted, and the time left.
 
     Returns
     -------
@@ -145,10 +151,18 @@ def run_demo(*, digits=range(10), seed=0, epochs_scale=1.0):
         ),
         "breast-cancer": ("table", [load_breast_cancer_outliers(random_state=seed)]),
     }
+    plan = [
+        (dataset, tasks, name, make_detector)
+        for dataset, (kind, tasks) in problems.items()
+        for name, make_detector in _detectors(kind, seed, epochs_scale).items()
+    ]
     rows = []
-    for dataset, (kind, tasks) in problems.items():
-        for name, make_detector in _detectors(kind, seed, epochs_scale).items():
-            rows.append({"dataset": dataset, "detector": name, **_evaluate(make_detector, tasks)})
+    total = sum(len(tasks) for _, tasks, _, _ in plan)
+    with tqdm(total=total, desc="demo", unit="fit", file=sys.stderr, disable=not progress) as bar:
+        for dataset, tasks, name, make_detector in plan:
+            bar.set_postfix_str(f"{name} on {dataset.split(' (')[0]}")
+            figures = _evaluate(make_detector, tasks, advance=lambda: bar.update(1))
+            rows.append({"dataset": dataset, "detector": name, **figures})
     return rows
 
 
@@ -194,6 +208,11 @@ def _add_arguments(parser):
     )
     parser.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
     parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar on stderr (there is none when stderr is not a terminal)",
+    )
+    parser.add_argument(
         "--epochs-scale",
         type=float,
         default=1.0,
@@ -205,7 +224,12 @@ def _add_arguments(parser):
 def _run(args):
     """Run the demo for parsed options and print its table."""
     start = time.perf_counter()
-    rows = run_demo(digits=args.digits, seed=args.seed, epochs_scale=args.epochs_scale)
+    rows = run_demo(
+        digits=args.digits,
+        seed=args.seed,
+        epochs_scale=args.epochs_scale,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
     print(format_table(rows))
     print(
         f"\n(total {time.perf_counter() - start:.0f} s; AUC and AP are means over tasks, "

@@ -723,10 +723,21 @@ def test_demo_passes_its_options_to_the_demo(monkeypatch, capsys):
         capsys, "demo", "--digits", "0", "3", "--seed", "5", "--epochs-scale", "0.05"
     )
     assert status == 0
-    assert calls == [{"digits": [0, 3], "seed": 5, "epochs_scale": 0.05}]
+    # No progress bar: stderr is not a terminal here.
+    assert calls == [{"digits": [0, 3], "seed": 5, "epochs_scale": 0.05, "progress": False}]
     assert out.startswith("| data set | detector | ROC AUC |") and "| digits | GANomaly |" in out
     run(capsys, "demo")
-    assert calls[-1] == {"digits": list(range(10)), "seed": 0, "epochs_scale": 1.0}
+    assert calls[-1] == {
+        "digits": list(range(10)),
+        "seed": 0,
+        "epochs_scale": 1.0,
+        "progress": False,
+    }
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    run(capsys, "demo")
+    assert calls[-1]["progress"] is True
+    run(capsys, "demo", "--no-progress")
+    assert calls[-1]["progress"] is False
 
 
 def test_console_script_and_module(tmp_path):

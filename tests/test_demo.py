@@ -24,3 +24,18 @@ def test_main_prints_the_table(capsys):
     demo.main(["--digits", "1", "--epochs-scale", "0.05"])
     out = capsys.readouterr().out
     assert out.startswith("| data set | detector |") and "GANomaly" in out
+
+
+def test_progress_bar_counts_the_fits_on_stderr(capsys, monkeypatch):
+    def fake_evaluate(make_detector, tasks, advance):
+        for _ in tasks:
+            advance()
+        return dict(roc_auc=1.0, average_precision=1.0, fit_seconds=1.0, score_rows_per_second=1)
+
+    monkeypatch.setattr(demo, "_evaluate", fake_evaluate)
+    demo.run_demo(digits=[1, 2], progress=True)
+    err = capsys.readouterr().err
+    # 2 digits x 7 detectors + breast cancer x 7.
+    assert "demo" in err and "21/21" in err and "on breast-cancer" in err
+    demo.run_demo(digits=[1, 2])
+    assert capsys.readouterr().err == ""

@@ -70,9 +70,11 @@ def test_ci_runs_the_readme_test_command():
 
 
 def _literal_blocks(path):
-    """The literal blocks (after a paragraph ending in ``::``) of an rst page, in order."""
-    blocks, lines = [], path.read_text().splitlines()
+    """``(section title, code)`` of each literal block of an rst page (after ``::``)."""
+    blocks, lines, section = [], path.read_text().splitlines(), ""
     for i, line in enumerate(lines):
+        if i + 1 < len(lines) and line and set(lines[i + 1]) <= set("-~=") and lines[i + 1]:
+            section = line.strip()
         if not line.rstrip().endswith("::") or line.lstrip().startswith(".."):
             continue
         body = []
@@ -80,18 +82,40 @@ def _literal_blocks(path):
             if following.strip() and not following.startswith("    "):
                 break
             body.append(following[4:])
-        blocks.append("\n".join(body).strip("\n"))
+        blocks.append((section, "\n".join(body).strip("\n")))
     return blocks
 
 
-def test_large_data_recipes_run(tmp_path, monkeypatch):
+def _run_blocks(page, blocks):
+    namespace: dict = {}
+    for _, block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+@pytest.fixture
+def large_data_page(tmp_path, monkeypatch):
     page = DOCS / "large_data.rst"
     if not page.exists():
         pytest.skip("docs/ is not part of this installation")
-    blocks = _literal_blocks(page)
-    assert len(blocks) >= 6
     monkeypatch.chdir(tmp_path)
-    namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, str(page), "exec"), namespace)  # noqa: S102
+    return page
+
+
+def test_large_data_recipes_run(large_data_page):
+    blocks = _literal_blocks(large_data_page)
+    assert {section for section, _ in blocks} >= {"Dask", "Memory-mapped arrays"}
+    namespace = _run_blocks(large_data_page, [b for b in blocks if b[0] != "Dask"])
     assert namespace["search"].best_params_["latent_dim"] in (4, 16)
+    assert namespace["detector"].n_samples_seen_ == 2000
+
+
+def test_large_data_dask_recipes_run(large_data_page):
+    for module in ("dask.array", "dask.dataframe", "distributed", "dask_ml"):
+        pytest.importorskip(module, reason=f"{module} is not installed (pip install '.[dask]')")
+    blocks = _literal_blocks(large_data_page)
+    first, dask_blocks = blocks[0], [b for b in blocks if b[0] == "Dask"]
+    assert len(dask_blocks) == 4
+    namespace = _run_blocks(large_data_page, [first, *dask_blocks])
+    assert len(namespace["frame_scores"]) == 2000
+    assert namespace["trained"].n_samples_seen_ == 2000

@@ -1,5 +1,6 @@
 """Memory-mapped input: trained and scored a block at a time, never loaded whole."""
 
+import sys
 import tracemalloc
 
 import numpy as np
@@ -87,3 +88,17 @@ def test_fitting_a_memmap_does_not_copy_it(tmp_path, monkeypatch):
     # a copy of the data (20 MB, or 40 MB in float64) is not.
     assert peak < 0.25 * mm.nbytes, f"peak {peak / 1e6:.1f} MB"
     assert detector.n_features_in_ == d
+
+
+def test_scoring_many_rows_shows_a_bar_when_verbose_on_a_terminal(mapped, capsys, monkeypatch):
+    X, _ = mapped
+    detector = make_fast(GANomaly).fit(X)
+    monkeypatch.setattr(type(detector), "_score_chunk_size", {"mlp": 64, "conv": 64})
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    detector.score_samples(X)
+    assert capsys.readouterr().err == ""  # verbose=0
+    detector.net_.verbose = 1
+    detector.score_samples(X)
+    assert "scoring" in capsys.readouterr().err
+    detector.score_samples(X[:64])  # one chunk: no bar
+    assert capsys.readouterr().err == ""

@@ -84,8 +84,9 @@ default=%(random_state_default)s
         value gives the same scores on CPU; torch's global random state is
         left as it was.""",
     "verbose": """verbose : int, default=%(verbose_default)s
-        0 is silent; 1 prints skorch's table of losses per epoch; 2 adds a
-        progress bar.""",
+        0 is silent; 1 prints skorch's table of losses per epoch (and, on a
+        terminal, a bar while scoring more than one chunk of rows); 2 adds a
+        progress bar of training.""",
     "callbacks": """callbacks : list of skorch callbacks or None, default=%(callbacks_default)s
         Extra skorch callbacks (e.g. ``EarlyStopping``, ``Checkpoint``,
         ``LRScheduler``), copied at ``fit``. ``LRScheduler`` drives every
