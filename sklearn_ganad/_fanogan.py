@@ -6,6 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import torch
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._gan import _GANDetector
@@ -385,6 +386,8 @@ class FAnoGAN(_GANDetector):
     _training_stages = ("GAN", "encoder")
     # What one partial_fit call trains, by its ``stage``.
     _partial_fit_stages = {"both": ("gan", "encoder"), "gan": ("gan",), "encoder": ("encoder",)}
+    # ``stage`` is an option, not per-sample metadata for meta-estimators to route.
+    __metadata_request__partial_fit = {"stage": metadata_routing.UNUSED}
 
     def partial_fit(self, X, y=None, stage="both"):
         """Train one more epoch on ``X``: of the GAN, the encoder, or both.
