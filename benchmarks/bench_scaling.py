@@ -91,7 +91,7 @@ class _AnonPeak:
         self.peak = max(self.peak, _status_kib("RssAnon"))
 
 
-def run_one(path: str, method: str, threads: int) -> dict:
+def run_one(path: str, method: str, threads: int, batch_size: int | None = None) -> dict:
     """Fit ``method`` for one epoch on the table at ``path`` and score it (in this process)."""
     from sklearn_ganad.utils import all_detectors
 
@@ -99,6 +99,8 @@ def run_one(path: str, method: str, threads: int) -> dict:
     n_rows = np.load(path, mmap_mode="r").shape[0]
     mapped = n_rows >= MEMMAP_FROM
     extra = {"encoder_epochs": 1} if method == "FAnoGAN" else {}
+    if batch_size is not None:
+        extra["batch_size"] = batch_size
     # Imports and torch's lazy optimizer imports first: not part of the cost.
     warm = np.random.RandomState(0).normal(size=(64, FEATURES)).astype(np.float32)
     detector_class(max_epochs=1, random_state=0, n_threads=threads, **extra).fit(warm)
@@ -125,6 +127,7 @@ def run_one(path: str, method: str, threads: int) -> dict:
         "data_mb": n_rows * FEATURES * 4 / 2**20,
         "finite_scores": bool(np.isfinite(scores).all()),
         "threads": threads,
+        "batch_size": detector.batch_size,
     }
 
 
@@ -158,11 +161,22 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="the detectors' batch size (default: each one's default)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="folder for the figures")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add to the results already in --out rather than replace them",
+    )
     parser.add_argument("--child", nargs=2, metavar=("PATH", "METHOD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run_one(args.child[0], args.child[1], args.threads)))
+        print(json.dumps(run_one(args.child[0], args.child[1], args.threads, args.batch_size)))
         return
     import pandas as pd
 
@@ -174,6 +188,8 @@ def main(argv=None):
             for method in args.methods:
                 command = [sys.executable, "-m", "benchmarks.bench_scaling", "--threads",
                            str(args.threads), "--child", str(path), method]  # fmt: skip
+                if args.batch_size is not None:
+                    command += ["--batch-size", str(args.batch_size)]
                 result = subprocess.run(command, capture_output=True, text=True, check=True)
                 row = json.loads(result.stdout.strip().splitlines()[-1])
                 rows.append(row)
@@ -188,6 +204,8 @@ def main(argv=None):
                 )
             path.unlink()
     frame = pd.DataFrame(rows)
+    if args.out is not None and args.append and (args.out / "results.csv").is_file():
+        frame = pd.concat([pd.read_csv(args.out / "results.csv"), frame], ignore_index=True)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         frame.to_csv(args.out / "results.csv", index=False)
