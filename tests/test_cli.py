@@ -818,6 +818,9 @@ def test_a_real_sigint_during_fit_exits_130_and_writes_nothing(data_dir, tmp_pat
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
+        # SIGINT as in a terminal, even when the tests run in a background
+        # job, which inherits it ignored (Python then installs no handler).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = b""
     deadline = time.monotonic() + 120

@@ -21,6 +21,19 @@ from sklearn_ganad import (
 from ._params import ALL_DETECTORS, make_fast
 
 
+@pytest.fixture(autouse=True)
+def python_handles_sigint():
+    """Python's own SIGINT handler, as in a terminal.
+
+    A process started in the background by a shell without job control
+    inherits SIGINT ignored, and Python then installs no handler: the tests'
+    signals would vanish.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 class _CtrlC(Callback):
     """Send this process SIGINT, as Ctrl-C does, after a given batch of a given epoch.
 
