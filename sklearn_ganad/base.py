@@ -175,18 +175,20 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """
         X = self._check_X(X, reset=reset)
         if reset:
-            self.scaler_ = self._new_scaler()
-            if self.scaler_ is not None:
-                self._fit_scaler(X)
+            self._update_scaler(X, reset=True)
         return self._scale(X)
 
-    def _fit_scaler(self, X):
-        """Fit ``scaler_`` on validated ``X``; a memory-mapped one block by block."""
-        if is_memory_mapped(X):
-            for block in iter_blocks(X):
-                self.scaler_.partial_fit(block)
-        else:
-            self.scaler_.partial_fit(X)
+    def _update_scaler(self, X, *, reset):
+        """Fit ``scaler_`` further on validated ``X`` (a new one with ``reset``).
+
+        A memory-mapped ``X`` is read block by block.
+        """
+        if reset:
+            self.scaler_ = _SCALERS[self.preprocessing_]() if self.preprocessing_ else None
+        if self.scaler_ is None:
+            return
+        for block in iter_blocks(X) if is_memory_mapped(X) else [X]:
+            self.scaler_.partial_fit(block)
 
     def _scale(self, X):
         """Apply the fitted scaler (if any) to validated ``X``.
@@ -202,9 +204,6 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         if self.scaler_ is None:
             return X
         return self.scaler_.transform(X).astype(np.float32, copy=False)
-
-    def _new_scaler(self):
-        return _SCALERS[self.preprocessing_]() if self.preprocessing_ else None
 
     def _check_X(self, X, *, reset):
         """Validate ``X`` and return it, unscaled, as a float32 2-D array.
@@ -515,10 +514,7 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             self._check_parameters()
         X = self._check_X(X, reset=first_call)
         self._check_validation_rows(X.shape[0])
-        if first_call:
-            self.scaler_ = self._new_scaler()
-        if self.scaler_ is not None:
-            self._fit_scaler(X)
+        self._update_scaler(X, reset=first_call)
         scaled = self._scale(X)
         if first_call:
             spec = self._start(scaled)

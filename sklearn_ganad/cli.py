@@ -501,25 +501,43 @@ def _fit_command(args) -> int:
     interrupted = bool(getattr(detector.net_, "interrupted_", False))
 
     save_model(args.output, model, feature_names=feature_names, method=method)
-    n_flagged = int(np.sum(labels == -1))
-    print(f"method:    {method} (scaling: {args.scale})")
-    print(f"rows:      {len(features)}")
+    return _report_fit(
+        args, method, detector, feature_names, seconds,
+        scaling=args.scale, n_rows=len(features), flagged=int(np.sum(labels == -1)),
+        flagged_among=(len(features), ""),
+        interrupted_at=f"epoch {len(detector.net_.history)}" if interrupted else None,
+    )  # fmt: skip
+
+
+def _report_fit(
+    args, method, detector, feature_names, seconds, *, scaling, n_rows, flagged, flagged_among,
+    extra_lines=(), interrupted_at=None,
+) -> int:  # fmt: skip
+    """Print fit's summary on stdout; return the exit status (130 if training was interrupted).
+
+    ``flagged_among`` is ``(count, words)``: the training rows ``flagged``
+    counts among, e.g. ``(6003, "a sample of ")``.
+    """
+    among, words = flagged_among
+    print(f"method:    {method} (scaling: {scaling})")
+    print(f"rows:      {n_rows}")
     print(f"features:  {len(feature_names)} ({_name_list(feature_names)})")
+    for line in extra_lines:
+        print(line)
     print(f"fit time:  {seconds:.2f} s")
     print(f"offset_:   {detector.offset_:.6g}")
     print(
-        f"flagged:   {n_flagged} of {len(features)} training rows "
-        f"({n_flagged / len(features):.1%}; contamination {detector.contamination:g})"
+        f"flagged:   {flagged} of {words}{among} training rows "
+        f"({flagged / among:.1%}; contamination {detector.contamination:g})"
     )
     print(f"model:     {args.output}")
-    if interrupted:
-        print(
-            f"{PROG}: training was interrupted (epoch {len(detector.net_.history)}); the model "
-            "holds what was trained",
-            file=sys.stderr,
-        )
-        return 130
-    return 0
+    if interrupted_at is None:
+        return 0
+    print(
+        f"{PROG}: training was interrupted ({interrupted_at}); the model holds what was trained",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def _fit_by_chunks(args, method: str, detector) -> int:
@@ -577,25 +595,13 @@ def _fit_by_chunks(args, method: str, detector) -> int:
     save_model(args.output, detector, feature_names=feature_names, method=method)
     # The rows offset_ was set on (a uniform sample of every pass's rows).
     sample = pd.DataFrame(detector._threshold_rows_, columns=feature_names)
-    n_flagged = int(np.sum(detector.predict(sample) == -1))
-    print(f"method:    {method} (scaling: {args.scale}, by chunks of {args.chunksize:,} rows)")
-    print(f"rows:      {n_rows}")
-    print(f"features:  {len(feature_names)} ({_name_list(feature_names)})")
-    print(f"passes:    {done}")
-    print(f"fit time:  {seconds:.2f} s")
-    print(f"offset_:   {detector.offset_:.6g}")
-    print(
-        f"flagged:   {n_flagged} of a sample of {len(sample)} training rows "
-        f"({n_flagged / len(sample):.1%}; contamination {detector.contamination:g})"
-    )
-    print(f"model:     {args.output}")
-    if interrupted:
-        print(
-            f"{PROG}: training was interrupted (pass {done + 1}); the model holds what was trained",
-            file=sys.stderr,
-        )
-        return 130
-    return 0
+    return _report_fit(
+        args, method, detector, feature_names, seconds,
+        scaling=f"{args.scale}, by chunks of {args.chunksize:,} rows", n_rows=n_rows,
+        flagged=int(np.sum(detector.predict(sample) == -1)),
+        flagged_among=(len(sample), "a sample of "), extra_lines=[f"passes:    {done}"],
+        interrupted_at=f"pass {done + 1}" if interrupted else None,
+    )  # fmt: skip
 
 
 def _at_least_two_rows(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -1,5 +1,8 @@
 """Small, fast constructor arguments for every detector of the package."""
 
+import numpy as np
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
 from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
 from sklearn_ganad.utils import all_detectors
 
@@ -50,3 +53,21 @@ if _missing:
 def make_fast(detector_class, **overrides):
     """Return ``detector_class`` with the fast test settings (and overrides)."""
     return detector_class(**{**FAST_PARAMS[detector_class], **overrides})
+
+
+def small_grid_search(**options):
+    """A two-candidate ``GridSearchCV`` of a fast GANomaly, with labelled data (+1 inlier).
+
+    Returns ``(search, X, y)``: 300 Gaussian rows and 20 far ones (the last).
+    """
+    table = np.random.RandomState(5).normal(size=(300, 5)).astype(np.float32)
+    X = np.vstack([table, table[:20] * 5])
+    y = np.r_[np.ones(300), -np.ones(20)]
+    search = GridSearchCV(
+        make_fast(GANomaly),
+        {"latent_dim": [2, 4]},
+        scoring="roc_auc",
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+        **options,
+    )
+    return search, X, y

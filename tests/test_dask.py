@@ -7,12 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sklearn_ganad import GANomaly
 from sklearn_ganad.metrics import anomaly_roc_auc_scorer
 
-from ._params import make_fast
+from ._params import make_fast, small_grid_search
 
 da = pytest.importorskip("dask.array", reason="dask is not installed (pip install '.[dask]')")
 dd = pytest.importorskip("dask.dataframe", reason="dask[dataframe] is not installed")
@@ -76,15 +75,8 @@ def test_dask_ml_incremental_trains_block_by_block(table):
     assert_array_equal(incremental.predict(blocks).compute(), by_hand.predict(table))
 
 
-def test_grid_search_on_the_dask_joblib_backend(client, table):
-    X = np.vstack([table, table[:20] * 5])
-    y = np.r_[np.ones(300), -np.ones(20)]  # +1 inlier
-    search = GridSearchCV(
-        make_fast(GANomaly),
-        {"latent_dim": [2, 4]},
-        scoring="roc_auc",
-        cv=StratifiedKFold(2, shuffle=True, random_state=0),
-    )
+def test_grid_search_on_the_dask_joblib_backend(client):
+    search, X, y = small_grid_search()
     with distributed.get_task_stream(client) as stream, joblib.parallel_backend("dask"):
         search.fit(X, y)
     # The fits ran on the two workers (processes of their own) and came back.

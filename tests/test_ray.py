@@ -3,11 +3,8 @@
 import joblib
 import numpy as np
 import pytest
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from sklearn_ganad import GANomaly
-
-from ._params import make_fast
+from ._params import small_grid_search
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install '.[ray]')")
 
@@ -30,16 +27,7 @@ def ray_on_this_machine():
 
 
 def test_grid_search_on_the_ray_joblib_backend(ray_on_this_machine):
-    table = np.random.RandomState(5).normal(size=(300, 5)).astype(np.float32)
-    X = np.vstack([table, table[:20] * 5])
-    y = np.r_[np.ones(300), -np.ones(20)]  # +1 inlier
-    search = GridSearchCV(
-        make_fast(GANomaly),
-        {"latent_dim": [2, 4]},
-        scoring="roc_auc",
-        cv=StratifiedKFold(2, shuffle=True, random_state=0),
-        n_jobs=2,
-    )
+    search, X, y = small_grid_search(n_jobs=2)
     with joblib.parallel_backend("ray"):
         search.fit(X, y)
     assert search.best_params_["latent_dim"] in (2, 4)
@@ -47,12 +35,8 @@ def test_grid_search_on_the_ray_joblib_backend(ray_on_this_machine):
     assert np.isfinite(scores).all() and scores[300:].mean() < scores[:300].mean()
     # The same fits as without Ray (the seeds travel with the estimators); a
     # worker's thread count can round differently, so ROC AUC to 0.02.
-    local = GridSearchCV(
-        make_fast(GANomaly),
-        {"latent_dim": [2, 4]},
-        scoring="roc_auc",
-        cv=StratifiedKFold(2, shuffle=True, random_state=0),
-    ).fit(X, y)
+    local, _, _ = small_grid_search()
+    local.fit(X, y)
     np.testing.assert_allclose(
         search.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"], atol=0.02
     )
