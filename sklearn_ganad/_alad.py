@@ -177,6 +177,7 @@ class ALAD(_BiGANDetector):
     %(lr)s
     %(betas)s
     %(validation_fraction)s
+    %(restore_best_weights)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -266,7 +267,8 @@ class ALAD(_BiGANDetector):
         batch_size=50,
         lr="auto",
         betas=(0.5, 0.999),
-        validation_fraction=None,
+        validation_fraction="auto",
+        restore_best_weights="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -287,6 +289,7 @@ class ALAD(_BiGANDetector):
             lr=lr,
             betas=betas,
             validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

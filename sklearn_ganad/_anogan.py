@@ -354,6 +354,7 @@ class AnoGAN(_GANDetector):
     %(lr)s
     %(betas)s
     %(validation_fraction)s
+    %(restore_best_weights)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -466,7 +467,8 @@ class AnoGAN(_GANDetector):
         batch_size=50,
         lr="auto",
         betas=(0.5, 0.999),
-        validation_fraction=None,
+        validation_fraction="auto",
+        restore_best_weights="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -487,6 +489,7 @@ class AnoGAN(_GANDetector):
             lr=lr,
             betas=betas,
             validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

@@ -232,6 +232,7 @@ class FAnoGAN(_GANDetector):
         They apply to the encoder's Adam too: with beta1 = 0 it is RMSProp
         (decay 0.9, the paper's optimizer for E) with bias correction.
     %(validation_fraction)s
+    %(restore_best_weights)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -318,7 +319,8 @@ class FAnoGAN(_GANDetector):
         batch_size=64,
         lr="auto",
         betas=(0.0, 0.9),
-        validation_fraction=None,
+        validation_fraction="auto",
+        restore_best_weights="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -339,6 +341,7 @@ class FAnoGAN(_GANDetector):
             lr=lr,
             betas=betas,
             validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

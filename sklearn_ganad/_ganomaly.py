@@ -195,6 +195,7 @@ class GANomaly(BaseGANDetector):
     %(lr)s
     %(betas)s
     %(validation_fraction)s
+    %(restore_best_weights)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -281,7 +282,8 @@ class GANomaly(BaseGANDetector):
         batch_size=64,
         lr="auto",
         betas=(0.5, 0.999),
-        validation_fraction=None,
+        validation_fraction="auto",
+        restore_best_weights="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -302,6 +304,7 @@ class GANomaly(BaseGANDetector):
             lr=lr,
             betas=betas,
             validation_fraction=validation_fraction,
+            restore_best_weights=restore_best_weights,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

@@ -26,7 +26,13 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, LRScheduler, PassthroughScoring, ProgressBar
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LRScheduler,
+    PassthroughScoring,
+    ProgressBar,
+)
 from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
@@ -950,8 +956,8 @@ def _copy_into(targets, sources) -> None:
         torch._foreach_copy_(targets, sources)
 
 
-def build_callbacks(callbacks, verbose: int) -> list:
-    """Return the user's callbacks, plus a progress bar when ``verbose >= 2``.
+def build_callbacks(callbacks, verbose: int, *, restore_best_weights: bool = False) -> list:
+    """Return the user's callbacks, plus the ones the estimator's settings ask for.
 
     Parameters
     ----------
@@ -959,15 +965,35 @@ def build_callbacks(callbacks, verbose: int) -> list:
         skorch callbacks (instances or ``(name, callback)`` pairs), deep-copied
         so that fitting never mutates the estimator's parameters.
     verbose : int
+        A progress bar is added when ``verbose >= 2``.
+    restore_best_weights : bool, default=False
+        Add ``"restore_best_weights"``: skorch's ``EarlyStopping`` on
+        ``valid_loss`` that never stops training and, at its end, loads the
+        weights (and weight averages) of the epoch with the lowest
+        ``valid_loss``.
 
     Returns
     -------
     callbacks : list
     """
     callbacks = copy.deepcopy(list(callbacks or []))
+    if restore_best_weights:
+        restorer = EarlyStopping(
+            monitor="valid_loss",
+            patience=sys.maxsize,  # select the best epoch, never stop early
+            threshold=0.0,
+            threshold_mode="abs",
+            load_best=True,
+            sink=_discard,
+        )
+        callbacks.append(("restore_best_weights", restorer))
     if verbose >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
     return callbacks
+
+
+def _discard(*args, **kwargs):
+    """A skorch ``sink`` that prints nothing."""
 
 
 def make_train_split(validation_fraction, seed: int):

@@ -525,6 +525,12 @@ def _report_fit(
     for line in extra_lines:
         print(line)
     print(f"fit time:  {seconds:.2f} s")
+    if getattr(detector, "best_epoch_", None) is not None:
+        print(
+            f"epochs:    {len(detector.net_.history)}; weights of epoch {detector.best_epoch_} "
+            f"kept (lowest valid_loss on {detector.validation_fraction_:.0%} of the rows "
+            "held out)"
+        )
     print(f"offset_:   {detector.offset_:.6g}")
     print(
         f"flagged:   {flagged} of {words}{among} training rows "

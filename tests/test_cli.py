@@ -124,6 +124,13 @@ def test_fit_then_score_every_method(method, data_dir, table, tmp_path, capsys):
     assert isinstance(fitted, Pipeline) and type(fitted[-1]).__name__ == method
     assert fitted[-1].callbacks is None  # the progress bar is not a saved parameter
     assert f"offset_:   {fitted[-1].offset_:.6g}" in out
+    # EGBAD keeps its best epoch on tables by default, and says which.
+    best_epoch = fitted[-1].best_epoch_
+    if method == "EGBAD":
+        kept = f"weights of epoch {best_epoch} kept (lowest valid_loss on 10% of the rows held"
+        assert best_epoch in (1, 2) and kept in out
+    else:
+        assert best_epoch is None and "kept (lowest valid_loss" not in out
 
     scored = tmp_path / "scored.csv"
     status, out, _ = run(

@@ -41,6 +41,7 @@ def test_auto_epochs_give_the_step_budget(n_rows):
 def test_auto_epochs_are_capped_and_count_only_training_rows():
     detector = GANomaly(batch_size=16, validation_fraction=0.5)
     detector.architecture_ = "mlp"
+    detector._resolve_validation(100, one_epoch=False)
     # 100 rows, half held out: 50 training rows in 4 batches.
     steps = GANomaly._auto_train_steps["mlp"]
     assert detector._resolve_epochs("auto", 100) == math.ceil(steps / 4)
@@ -137,6 +138,7 @@ def test_paper_presets_hold_the_papers_settings():
         50, 50, 5e-5,
     )  # fmt: skip
     assert paper_params("ALAD", "arrhythmia")["max_epochs"] == 1000
+    assert egbad["restore_best_weights"] is False  # the authors score the last weights
 
 
 def test_unknown_presets_are_refused():
@@ -185,3 +187,95 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
     assert (EGBAD._auto_lr, FAnoGAN._auto_lr, GANomaly._auto_lr) == (
         {"mlp": 1e-3, "conv": 2e-4}, {"mlp": 5e-4, "conv": 5e-4}, {"mlp": 2e-4, "conv": 2e-4},
     )  # fmt: skip
+    restoring = {cls.__name__: cls._auto_restore_best_weights for cls in ALL_DETECTORS}
+    assert restoring.pop("EGBAD") == {"mlp": True, "conv": False}
+    assert all(value == {"mlp": False, "conv": False} for value in restoring.values())
+    assert EGBAD._auto_validation_fraction == 0.1
+    assert "EGBAD, whose tables default to it" in text and "holds out a tenth" in text
+
+
+def _restoring_egbad(**overrides):
+    return make_fast(EGBAD, **{"max_epochs": 8, "restore_best_weights": "auto", **overrides})
+
+
+def test_egbad_keeps_the_epoch_with_the_lowest_valid_loss_on_tables(small_table):
+    detector = _restoring_egbad().fit(small_table)
+    assert detector.validation_fraction_ == 0.1 and detector.restore_best_weights_
+    valid_loss = detector.net_.history[:, "valid_loss"]
+    assert len(valid_loss) == 8
+    assert detector.best_epoch_ == int(np.argmin(valid_loss)) + 1
+    # The weights kept are those after best_epoch_ epochs: training that many
+    # epochs (same seed, same split) and keeping the last gives the same scores.
+    truncated = _restoring_egbad(max_epochs=detector.best_epoch_, restore_best_weights=False)
+    truncated.set_params(validation_fraction=0.1).fit(small_table)
+    np.testing.assert_allclose(
+        detector.score_samples(small_table), truncated.score_samples(small_table), rtol=1e-6
+    )
+
+
+def test_best_epoch_differs_from_the_last_when_valid_loss_rose(small_table):
+    # Guard against a restore that silently keeps the last epoch: find a
+    # seed whose valid_loss is not lowest at the end, and check the scores
+    # differ from the last epoch's.
+    for seed in range(10):
+        detector = _restoring_egbad(random_state=seed).fit(small_table)
+        if detector.best_epoch_ != 8:
+            break
+    else:
+        pytest.fail("valid_loss was lowest at the last epoch for every seed")
+    last = _restoring_egbad(random_state=seed, restore_best_weights=False)
+    last.set_params(validation_fraction=0.1).fit(small_table)
+    assert not np.allclose(detector.score_samples(small_table), last.score_samples(small_table))
+
+
+def test_restore_best_weights_auto_is_off_where_it_cannot_choose(small_table, small_images):
+    # Other methods, images, one epoch, partial_fit, no split, too few rows:
+    # no rows held out and the last weights kept.
+    cases = [
+        make_fast(GANomaly, max_epochs=3).fit(small_table),
+        make_fast(EGBAD, max_epochs=2).fit(small_images),
+        _restoring_egbad(max_epochs=1).fit(small_table),
+        _restoring_egbad().partial_fit(small_table),
+        _restoring_egbad(validation_fraction=None).fit(small_table),
+        _restoring_egbad().fit(small_table[:9]),
+    ]
+    for detector in cases:
+        assert detector.validation_fraction_ is None
+        assert detector.restore_best_weights_ is False and detector.best_epoch_ is None
+        assert "valid_loss" not in detector.net_.history[-1]
+
+
+def test_auto_epochs_of_one_hold_no_rows_out(small_table):
+    detector = _restoring_egbad(max_epochs="auto")
+    detector._auto_train_steps = {"mlp": 1, "conv": 1}  # one epoch is enough
+    detector.fit(small_table)
+    assert detector.max_epochs_ == 1 and detector.validation_fraction_ is None
+
+
+def test_restore_best_weights_can_be_asked_of_any_method(small_table):
+    detector = make_fast(GANomaly, max_epochs=4, restore_best_weights=True).fit(small_table)
+    assert detector.validation_fraction_ == 0.1 and detector.restore_best_weights_
+    valid_loss = detector.net_.history[:, "valid_loss"]
+    assert detector.best_epoch_ == int(np.argmin(valid_loss)) + 1
+
+
+def test_restore_best_weights_needs_a_validation_split(small_table):
+    detector = make_fast(EGBAD, restore_best_weights=True, validation_fraction=None)
+    with pytest.raises(ValueError, match="restore_best_weights=True .* validation_fraction"):
+        detector.fit(small_table)
+    assert not hasattr(detector, "net_")
+
+
+def test_model_files_from_before_restore_best_weights_keep_the_last_weights(small_table):
+    detector = make_fast(EGBAD, restore_best_weights=False).fit(small_table)
+    state = detector.__getstate__()
+    for name in ("restore_best_weights", "validation_fraction_", "restore_best_weights_"):
+        del state[name]
+    del state["best_epoch_"]
+    old = EGBAD.__new__(EGBAD)
+    old.__setstate__(state)
+    assert old.restore_best_weights is False and old.restore_best_weights_ is False
+    assert old.validation_fraction_ == detector.validation_fraction and old.best_epoch_ is None
+    np.testing.assert_array_equal(
+        old.score_samples(small_table), detector.score_samples(small_table)
+    )

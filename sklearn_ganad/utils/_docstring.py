@@ -61,12 +61,24 @@ default=%(gradient_penalty_weight_default)s
         ``lr_``.""",
     "betas": """betas : tuple of float, default=%(betas_default)s
         Adam's ``(beta1, beta2)``.""",
-    "validation_fraction": """validation_fraction : float in (0, 1) or None, \
+    "validation_fraction": """validation_fraction : float in (0, 1), "auto" or None, \
 default=%(validation_fraction_default)s
         Share of the training data held out. The model's validation loss on it
         (see Notes) is recorded per epoch as ``valid_loss``, a label-free
-        quantity for ``EarlyStopping`` or ``Checkpoint`` to monitor. ``None``
-        trains on all the data.""",
+        quantity for ``restore_best_weights``, ``EarlyStopping`` or
+        ``Checkpoint`` to monitor. ``"auto"`` holds out %(auto_validation)s
+        of the rows when ``restore_best_weights`` is on and none otherwise;
+        ``None`` trains on all the data. The value used is
+        ``validation_fraction_``.""",
+    "restore_best_weights": """restore_best_weights : bool or "auto", \
+default=%(restore_best_weights_default)s
+        Keep the weights of the epoch with the lowest ``valid_loss`` rather
+        than those of the last epoch (training still runs every epoch; the
+        epoch kept is ``best_epoch_``). GAN training oscillates, and the
+        held-out normal rows' loss picks a good epoch without labels.
+        %(auto_restore)s ``True`` needs a validation fraction. It
+        has no effect in ``partial_fit``, where each call trains one epoch.
+        The value used is ``restore_best_weights_``.""",
     "device": """device : str, default=%(device_default)s
         Where to train and score: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"`` or ``"cuda:<i>"``.""",
@@ -101,6 +113,16 @@ _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
     max_epochs_ : int
         The number of epochs trained for (``max_epochs`` resolved); fewer
         ran if a callback such as ``EarlyStopping`` ended training.
+    validation_fraction_ : float or None
+        The share of the training rows held out (``validation_fraction``
+        resolved).
+    restore_best_weights_ : bool
+        Whether the weights of the best epoch were kept
+        (``restore_best_weights`` resolved).
+    best_epoch_ : int or None
+        The epoch (as numbered in ``net_.history``) whose weights the
+        detector kept, in its last training stage, when
+        ``restore_best_weights_`` is True; otherwise None.
     preprocessing_ : {"standard", "minmax"} or None
         The scaling applied (``preprocessing`` resolved).
     scaler_ : StandardScaler, MinMaxScaler or None
@@ -151,6 +173,12 @@ def fill_doc():
         rates = getattr(obj, "_auto_lr", None)
         if rates is not None:
             values.update(auto_lr=f"{rates['mlp']:g}", auto_lr_conv=f"{rates['conv']:g}")
+        restore = getattr(obj, "_auto_restore_best_weights", None)
+        if restore is not None:
+            values.update(
+                auto_restore=_describe_auto_restore(restore),
+                auto_validation=f"{obj._auto_validation_fraction:g}",
+            )
         # Texts of parameters the class does not have are formatted too (and
         # unused): their missing defaults read as "?".
         lenient = _Lenient(values)
@@ -160,6 +188,19 @@ def fill_doc():
         return obj
 
     return decorate
+
+
+def _describe_auto_restore(by_family) -> str:
+    """The sentence saying what ``restore_best_weights="auto"`` does for a class."""
+    tables, images = by_family["mlp"], by_family["conv"]
+    if not (tables or images):
+        return '``"auto"`` keeps the last epoch for this method.'
+    where = {(True, True): "", (True, False): " for tables", (False, True): " for images"}
+    return (
+        f'``"auto"`` keeps the best epoch{where[tables, images]} (where the '
+        "benchmark suite measured a gain), unless ``validation_fraction`` is "
+        "None or would hold out no row."
+    )
 
 
 class _Lenient(dict):
