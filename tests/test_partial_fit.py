@@ -107,6 +107,19 @@ def test_partial_fit_checks_its_input(cls, small_table):
     assert len(detector.net_.history) == (2 if cls is FAnoGAN else 1)
 
 
+def test_the_scaler_is_fitted_on_the_first_chunk_and_kept(small_table):
+    from sklearn.preprocessing import StandardScaler
+
+    first, *rest = np.array_split(small_table * [1, 10, 100, 1, 1] + 5, 3)
+    detector = make_fast(GANomaly, preprocessing="standard").partial_fit(first)
+    expected = StandardScaler().fit(first.astype(np.float32))
+    for chunk in rest:
+        detector.partial_fit(chunk)
+        assert detector.scaler_.n_samples_seen_ == len(first)
+        np.testing.assert_allclose(detector.scaler_.mean_, expected.mean_, rtol=1e-6)
+        np.testing.assert_allclose(detector.scaler_.scale_, expected.scale_, rtol=1e-6)
+
+
 @each_detector
 def test_partial_fit_after_fit_goes_on_training(cls, small_table):
     detector = make_fast(cls).fit(small_table)
