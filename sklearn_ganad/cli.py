@@ -551,7 +551,7 @@ def _fit_by_chunks(args, method: str, detector) -> int:
 
     The first pass counts the rows; the passes are then the epochs ``fit``
     would train (``max_epochs``, with ``"auto"`` resolved for that count).
-    The scaling is the detector's own (``preprocessing``), updated by chunk:
+    The scaling is the detector's own (``preprocessing``), fitted on the first chunk:
     a Pipeline cannot train by chunks.
     """
     detector.set_params(preprocessing=None if args.scale == "none" else args.scale)
