@@ -419,3 +419,38 @@ def test_fit_time_prints_one_line_per_method(capsys, monkeypatch):
     fit_time.main(["--rows", "50", "--features", "3", "--methods", "GANomaly"])
     line = capsys.readouterr().out.strip()
     assert line.startswith("GANomaly: fit") and "50 x 3 (1 epochs, about 1 steps" in line
+
+
+def test_partial_fit_benchmark_trains_both_ways_and_summarizes():
+    from argparse import Namespace
+
+    from benchmarks import bench_partial_fit
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    results = []
+    for mode in ("fit", "chunks"):
+        detector, seconds = bench_partial_fit.train(
+            "GANomaly", mode, X, seed=0, passes=2, n_chunks=4
+        )
+        # Both see every row twice: 2 epochs, or 2 passes of 4 calls.
+        assert len(detector.net_.history) == (2 if mode == "fit" else 8)
+        assert detector.n_samples_seen_ == (200 if mode == "fit" else 400)
+        results.append(dict(method="GANomaly", mode=mode, roc_auc=0.9, f1=0.5, seconds=seconds))
+    args = Namespace(argv=["--passes", "2"], train_rows=200, test_rows=100, passes=2, chunks=4,
+                     seeds=[0])  # fmt: skip
+    summary = bench_partial_fit.summarize(results, ["GANomaly"], args)
+    assert "| GANomaly | 0.900 ± 0.000 | 0.900 ± 0.000 | +0.000 |" in summary
+    assert "chunks of 1/4 of the rows" in summary
+
+
+def test_csv_scoring_benchmark_scores_every_row(tmp_path, capsys):
+    from benchmarks import bench_score_csv
+
+    bench_score_csv.main(
+        ["--gigabytes", "0.002", "--block-rows", "500", "--chunksize", "700", "--threads", "1",
+         "--workdir", str(tmp_path)]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "x 121 in" in out and "scored 2,500 of 2,500 rows" in out
+    assert "peak allocated memory (RssAnon)" in out
