@@ -188,10 +188,10 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
         {"mlp": 1e-3, "conv": 2e-4}, {"mlp": 5e-4, "conv": 5e-4}, {"mlp": 2e-4, "conv": 2e-4},
     )  # fmt: skip
     restoring = {cls.__name__: cls._auto_restore_best_weights for cls in ALL_DETECTORS}
-    assert restoring.pop("EGBAD") == {"mlp": True, "conv": False}
+    assert restoring.pop("EGBAD") == {"mlp": True, "conv": True}
     assert all(value == {"mlp": False, "conv": False} for value in restoring.values())
     assert EGBAD._auto_validation_fraction == 0.1
-    assert "EGBAD, whose tables default to it" in text and "holds out a tenth" in text
+    assert "EGBAD, whose tables and images default to it" in text and "holds out a tenth" in text
 
 
 def _restoring_egbad(**overrides):
@@ -229,11 +229,11 @@ def test_best_epoch_differs_from_the_last_when_valid_loss_rose(small_table):
 
 
 def test_restore_best_weights_auto_is_off_where_it_cannot_choose(small_table, small_images):
-    # Other methods, images, one epoch, partial_fit, no split, too few rows:
-    # no rows held out and the last weights kept.
+    # Other methods, one epoch, partial_fit, no split, too few rows: no rows
+    # held out and the last weights kept.
     cases = [
         make_fast(GANomaly, max_epochs=3).fit(small_table),
-        make_fast(EGBAD, max_epochs=2).fit(small_images),
+        make_fast(GANomaly, max_epochs=3).fit(small_images),
         _restoring_egbad(max_epochs=1).fit(small_table),
         _restoring_egbad().partial_fit(small_table),
         _restoring_egbad(validation_fraction=None).fit(small_table),
@@ -243,6 +243,13 @@ def test_restore_best_weights_auto_is_off_where_it_cannot_choose(small_table, sm
         assert detector.validation_fraction_ is None
         assert detector.restore_best_weights_ is False and detector.best_epoch_ is None
         assert "valid_loss" not in detector.net_.history[-1]
+
+
+def test_egbad_keeps_its_best_epoch_on_images_too(small_images):
+    detector = make_fast(EGBAD, max_epochs=3, restore_best_weights="auto").fit(small_images)
+    assert detector.restore_best_weights_ and detector.validation_fraction_ == 0.1
+    valid_loss = detector.net_.history[:, "valid_loss"]
+    assert detector.best_epoch_ == int(np.argmin(valid_loss)) + 1
 
 
 def test_auto_epochs_of_one_hold_no_rows_out(small_table):
