@@ -59,9 +59,14 @@ def subsample_rows(n_rows, limit, seed):
     return np.sort(np.random.RandomState(seed).choice(n_rows, limit, replace=False))
 
 
-def kddcup99_tasks(profile, data_dir, *, scale=True):
+def load_kddcup99_from(data_dir, *, scale=True):
+    """KDDCUP99 from ``data_dir``'s 10% file, else scikit-learn's fetcher (the papers' protocol)."""
     path = data_dir / "kddcup.data_10_percent.gz" if data_dir else None
-    data = load_kddcup99(path if path and path.is_file() else None, scale=scale)
+    return load_kddcup99(path if path and path.is_file() else None, scale=scale)
+
+
+def kddcup99_tasks(profile, data_dir, *, scale=True):
+    data = load_kddcup99_from(data_dir, scale=scale)
     name = "kddcup99" if scale else "kddcup99-unscaled"
     notes = [] if scale else ["features left unscaled, as in the papers' code"]
     train_rows, test_rows = None, None

@@ -29,17 +29,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from sklearn_ganad.datasets import load_kddcup99
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 from sklearn_ganad.utils import all_detectors
 
-from ._tasks import default_data_dir, subsample_rows
+from ._tasks import default_data_dir, load_kddcup99_from, subsample_rows
 
 DETECTORS = dict(all_detectors())
 DEFAULT_METHODS = ("GANomaly", "EGBAD", "ALAD", "FAnoGAN")
@@ -110,11 +110,9 @@ def main(argv=None):
     parser.add_argument("--test-rows", type=int, default=50_000)
     parser.add_argument("--out", type=Path, help="folder for results.jsonl and summary.md")
     args = parser.parse_args(argv)
-    args.argv = argv if argv is not None else __import__("sys").argv[1:]
+    args.argv = argv if argv is not None else sys.argv[1:]
 
-    data_dir = default_data_dir()
-    path = data_dir / "kddcup.data_10_percent.gz" if data_dir else None
-    data = load_kddcup99(path if path and path.is_file() else None)
+    data = load_kddcup99_from(default_data_dir())
     X = data.X_train[subsample_rows(len(data.X_train), args.train_rows, 0)]
     # The file is ordered by kind of traffic; partial_fit wants chunks drawn
     # alike (its docstring), as from a shuffled file: shuffle the rows once.

@@ -61,34 +61,47 @@ def write_table(path: Path, n_rows: int, block: int = 500_000) -> None:
     del table
 
 
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _status_kib(field: str, pid="self") -> int:
+    """A field of ``/proc/<pid>/status`` in KiB; 0 once the process is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
 
-class _AnonPeak:
-    """The peak of RssAnon, sampled in a thread."""
+class AnonPeak:
+    """The peak of RssAnon (memory a process allocated), sampled in a thread.
 
-    def __init__(self, interval=0.02):
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+    Parameters
+    ----------
+    interval : float, default=0.02
+        Seconds between samples.
+    pid : int or "self", default="self"
+        The process to watch.
+    """
+
+    def __init__(self, interval=0.02, pid="self"):
+        self.interval, self.pid, self.peak, self._stop = interval, pid, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, _status_kib("RssAnon"))
+            self.peak = max(self.peak, _status_kib("RssAnon", self.pid))
             time.sleep(self.interval)
 
     def __enter__(self):
-        self.peak = _status_kib("RssAnon")
+        self.peak = _status_kib("RssAnon", self.pid)
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _status_kib("RssAnon"))
+        self.peak = max(self.peak, _status_kib("RssAnon", self.pid))
 
 
 def run_one(path: str, method: str, threads: int, batch_size: int | None = None) -> dict:
@@ -105,7 +118,7 @@ def run_one(path: str, method: str, threads: int, batch_size: int | None = None)
     warm = np.random.RandomState(0).normal(size=(64, FEATURES)).astype(np.float32)
     detector_class(max_epochs=1, random_state=0, n_threads=threads, **extra).fit(warm)
     baseline = _status_kib("RssAnon")
-    with _AnonPeak() as peak:
+    with AnonPeak() as peak:
         X = np.load(path, mmap_mode="r" if mapped else None)
         detector = detector_class(max_epochs=1, random_state=0, n_threads=threads, **extra)
         start = time.perf_counter()

@@ -32,13 +32,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .bench_scaling import FEATURES, write_table
+from .bench_scaling import FEATURES, AnonPeak, write_table
 
 _CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
 
@@ -67,31 +66,6 @@ def _mem_available_mb() -> float:
         if line.startswith("MemAvailable:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-class _PeakAnon:
-    """The peak RssAnon (memory the process allocated) of another process, sampled."""
-
-    def __init__(self, pid: int, interval: float = 0.05):
-        self.status, self.interval, self.peak_kib = Path(f"/proc/{pid}/status"), interval, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                lines = self.status.read_text().splitlines()
-            except OSError:  # the process has ended
-                return
-            for line in lines:
-                if line.startswith("RssAnon:"):
-                    self.peak_kib = max(self.peak_kib, int(line.split()[1]))
-            time.sleep(self.interval)
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
 
 
 def _memory_cgroup(limit_mb: int) -> Path:
@@ -145,10 +119,9 @@ def main(argv=None):
         start = time.perf_counter()
         try:
             child = subprocess.Popen(command, preexec_fn=enter_group, env=environment)
-            anon = _PeakAnon(child.pid)
-            # wait4: this child's own peak, not that of every child so far.
-            _, status, usage = os.wait4(child.pid, 0)
-            anon.stop()
+            with AnonPeak(interval=0.05, pid=child.pid) as anon:
+                # wait4: this child's own peak, not that of every child so far.
+                _, status, usage = os.wait4(child.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(status)
             seconds = time.perf_counter() - start
             peak_mb = usage.ru_maxrss / 1024
@@ -170,7 +143,7 @@ def main(argv=None):
         print(
             f"scored {scored:,} of {n_rows:,} rows in {seconds:.0f} s "
             f"({scored / seconds:,.0f} rows/s), chunks of {args.chunksize:,}; scoring "
-            f"process: peak allocated memory (RssAnon) {anon.peak_kib / 1024:,.0f} MB, peak "
+            f"process: peak allocated memory (RssAnon) {anon.peak / 1024:,.0f} MB, peak "
             f"resident set (with shared libraries) {peak_mb:,.0f} MB"
         )
 

@@ -31,11 +31,10 @@ from pathlib import Path
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
-from sklearn_ganad.datasets import load_kddcup99
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 from sklearn_ganad.utils import all_detectors
 
-from ._tasks import default_data_dir, subsample_rows
+from ._tasks import default_data_dir, load_kddcup99_from, subsample_rows
 
 DETECTORS = {**dict(all_detectors()), "IsolationForest": IsolationForest}
 #: Setting -> (training rows or None for all, parameters besides the seed).
@@ -89,9 +88,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, help="append the runs to this JSON-lines file")
     args = parser.parse_args(argv)
 
-    data_dir = default_data_dir()
-    path = data_dir / "kddcup.data_10_percent.gz" if data_dir else None
-    data = load_kddcup99(path if path and path.is_file() else None, scale=not args.unscaled)
+    data = load_kddcup99_from(default_data_dir(), scale=not args.unscaled)
     for setting in args.settings:
         for method in args.methods:
             for seed in args.seeds:

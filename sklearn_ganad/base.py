@@ -408,11 +408,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             fraction = self._auto_validation_fraction if restore else None
         self.restore_best_weights_ = bool(restore)
         self.validation_fraction_ = fraction
-        if fraction is not None and n_samples * fraction < 1:
-            raise ValueError(
-                f"validation_fraction={fraction} of {n_samples} samples leaves no "
-                "validation sample; use more data or validation_fraction=None."
-            )
+        self._check_validation_rows(n_samples)
 
     def _start(self, X, *, incremental=False):
         """Resolve the fitted settings for validated ``X``; return its network spec."""
@@ -578,13 +574,13 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             self._forget_fit()
             self._check_parameters()
         X = self._check_X(X, reset=first_call)
-        if not first_call:
-            self._check_validation_rows(X.shape[0])
         if first_call:
             # Fitted on the first chunk, then kept: updating it by chunk moves
             # every input under networks already trained on it (measured on
             # KDDCUP99 in benchmarks/bench_partial_fit.py).
             self._fit_scaler(X)
+        else:
+            self._check_validation_rows(X.shape[0])
         scaled = self._scale(X)
         if first_call:
             spec = self._start(scaled, incremental=True)
