@@ -31,6 +31,7 @@ the networks, training, and the scoring pass that sets ``offset_``); the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import platform
@@ -94,7 +95,7 @@ def _alad_step(model, x, optimizers, players):
         model.cycle_x,
         model.cycle_z,
     )
-    z = torch.randn(len(x), model.latent_dim)
+    z = torch.randn(len(x), model.latent_dim, device=x.device)
     _set_requires_grad(generator, False)
     opt_d.zero_grad(set_to_none=True)
     with torch.no_grad():
@@ -108,7 +109,7 @@ def _alad_step(model, x, optimizers, players):
     loss_d.backward()
     opt_d.step()
     _set_requires_grad(generator, True)
-    z = torch.randn(len(x), model.latent_dim)
+    z = torch.randn(len(x), model.latent_dim, device=x.device)
     _set_requires_grad(discriminator, False)
     opt_g.zero_grad(set_to_none=True)
     code, generated = E(x), G(z)
@@ -129,8 +130,16 @@ METHODS = {
 }
 
 
-def plain_fit(model, X, *, method, epochs, batch_size, lr, betas, seed, ema_decay=None):
-    """Train ``model`` with a hand-written PyTorch loop of ``method``'s algorithm."""
+def plain_fit(
+    model, X, *, method, epochs, batch_size, lr, betas, seed, ema_decay=None, device="cpu",
+    precision="32",
+):  # fmt: skip
+    """Train ``model`` with a hand-written PyTorch loop of ``method``'s algorithm.
+
+    On ``device``, with the data placed there once, under ``torch.autocast``
+    for a ``precision`` other than ``"32"`` (bf16 only: no gradient scaler);
+    the losses are read back every step, as such a loop logs them.
+    """
     generator = [p for _, p in model.player_parameters("generator")]
     discriminator = [p for _, p in model.player_parameters("discriminator")]
     optimizers = (  # the package's optimizer settings: Adam, fused where supported
@@ -140,15 +149,20 @@ def plain_fit(model, X, *, method, epochs, batch_size, lr, betas, seed, ema_deca
     params = [p for p in model.parameters()]
     averages = [p.detach().clone() for p in params] if ema_decay else None
     step = METHODS[method]["step"]
-    data = torch.from_numpy(X)
-    with seeded(seed, "cpu"):
+    data = torch.from_numpy(X).to(device)
+    autocast = (
+        torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+        if precision == "bf16" else contextlib.nullcontext()
+    )  # fmt: skip
+    with seeded(seed, device):
         model.train()
         updates = 0
         for _ in range(epochs):
-            order = torch.randperm(len(data))
+            order = torch.randperm(len(data)).to(device)
             for start in range(0, len(data), batch_size):
                 x = data[order[start : start + batch_size]]
-                loss_g, loss_d = step(model, x, optimizers, (generator, discriminator))
+                with autocast:
+                    loss_g, loss_d = step(model, x, optimizers, (generator, discriminator))
                 if averages is not None:
                     decay = min(ema_decay, (1 + updates) / (10 + updates))
                     with torch.no_grad():
@@ -158,14 +172,15 @@ def plain_fit(model, X, *, method, epochs, batch_size, lr, betas, seed, ema_deca
     return model
 
 
-def plain_score(model, X, batch_size):
+def plain_score(model, X, batch_size, device="cpu"):
     """Anomaly scores from a plain float32 no-grad pass in batches."""
     model.eval()
     out = np.empty(len(X))
     data = torch.from_numpy(X)
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
-            out[start : start + batch_size] = model(data[start : start + batch_size]).numpy()
+            chunk = data[start : start + batch_size].to(device)
+            out[start : start + batch_size] = model(chunk).float().cpu().numpy()
     return out
 
 

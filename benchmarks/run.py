@@ -147,6 +147,10 @@ def parse_args(argv):
                         help="override the profile's seeds for every data set")  # fmt: skip
     parser.add_argument("--max-tasks", type=int, default=None,
                         help="run only the first N tasks (digits) of each data set")  # fmt: skip
+    parser.add_argument("--tasks", nargs="+", type=int, default=None,
+                        help="run only these tasks of each data set, by position from 0 "
+                        "(digit N of the image sets); with --update, the rows of the other "
+                        "tasks are kept, so a long run can be split")  # fmt: skip
     parser.add_argument("--device", default="auto", help="device of the package's methods")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder with kddcup.data_10_percent.gz, arrhythmia.mat, the "
@@ -181,13 +185,15 @@ def main(argv=None):
     out = args.out or REPO / "benchmarks" / "results" / args.profile
     (out / "figures").mkdir(parents=True, exist_ok=True)
 
-    previous = _previous_run(out, datasets, methods) if args.update else None
+    previous = None
+    if args.update:
+        previous = _previous_run(out)
     started = time.perf_counter()
     rows, notes = [], {}
     for dataset in datasets:
         builder, profile_seeds = DATASETS[dataset]
         try:
-            tasks = builder(args.profile, data_dir)[: args.max_tasks]
+            tasks = _select_tasks(builder(args.profile, data_dir), args.max_tasks, args.tasks)
         except OSError as error:
             download = "" if dataset == "adbench" else (
                 " or connect to the internet so that the loaders can download them"
@@ -196,6 +202,8 @@ def main(argv=None):
                 f"Could not load {dataset} ({type(error).__name__}: {error}). Pass --data-dir "
                 f"with the data files (see benchmarks/README.md){download}."
             )
+        if previous is not None:
+            previous["rows"] = _rows_not_rerun(previous["rows"], dataset, tasks, methods)
         seeds = args.seeds or profile_seeds[args.profile]
         notes[dataset] = list(dict.fromkeys(n for task in tasks for n in task.notes))
         skipped = SKIPPED[args.profile]
@@ -272,18 +280,36 @@ def _base_method(row_name):
     return row_name if row_name in METHODS else row_name.rsplit("-", 1)[0]
 
 
-def _previous_run(out, datasets, methods):
-    """The rows and notes of ``out``'s results that this run does not replace."""
+def _select_tasks(tasks, max_tasks=None, positions=None):
+    """The tasks a run covers: the first ``max_tasks``, or those at ``positions``."""
+    tasks = tasks[:max_tasks]
+    if positions is None:
+        return tasks
+    wrong = sorted(set(p for p in positions if not 0 <= p < len(tasks)))
+    if wrong:
+        sys.exit(f"--tasks {wrong}: the data set has tasks 0 to {len(tasks) - 1}.")
+    return [tasks[p] for p in sorted(set(positions))]
+
+
+def _previous_run(out):
+    """``out``'s earlier results (rows, notes, metadata) that an update adds to."""
     path = out / "results.json"
     if not path.is_file():
         sys.exit(f"--update needs an earlier run in {out} (no results.json there).")
     with open(path) as handle:
-        previous = json.load(handle)
-    previous["rows"] = [
-        row for row in previous["rows"]
-        if row["dataset"] not in datasets or _base_method(row["method"]) not in methods
+        return json.load(handle)
+
+
+def _rows_not_rerun(rows, dataset, tasks, methods):
+    """Earlier ``rows`` minus those of ``dataset``'s ``tasks`` and ``methods`` run now."""
+    names = {task.name for task in tasks}
+    return [
+        row for row in rows
+        if not (
+            row["dataset"] == dataset and row["task"] in names
+            and _base_method(row["method"]) in methods
+        )
     ]  # fmt: skip
-    return previous
 
 
 def _train_cap_notes(rows):

@@ -178,6 +178,8 @@ class ALAD(_BiGANDetector):
     %(betas)s
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(precision)s
+    %(distributed)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -207,6 +209,17 @@ class ALAD(_BiGANDetector):
     not stated in the paper. With ``validation_fraction`` set, ``valid_loss`` is the
     mean ``"fm"`` score of held-out data, the authors' early-stopping
     criterion.
+
+    On images ALAD's defaults are lighter than the other methods': 700
+    optimisation steps rather than 1,000 and, for images of more than 16x16
+    pixels, half their convolution widths (``conv_channels="auto"`` gives
+    (32, 64, 128, 256) there and DCGAN's (64, 128, 256, 512) on smaller
+    images), because its five networks make a step about three times EGBAD's.
+    On MNIST one-class digit 0 (784 training images, two CPU threads) that
+    fits in 148 s with ROC AUC 0.958, where the full widths and 1,000 steps
+    took over 5 minutes; on scikit-learn's 8x8 digits the full widths keep
+    their mean ROC AUC (0.960 over the ten one-class tasks at 700 steps,
+    against 0.929 with half the widths).
 
     Deviations from the authors' code: one batch serves both the
     discriminator and the generator step; the moving average warms up; images
@@ -239,6 +252,12 @@ class ALAD(_BiGANDetector):
         "cycle_dropout": [Interval(Real, 0, 1, closed="left")],
     }
     _auto_latent_dim = {"mlp": 32, "conv": 100}
+    _auto_train_steps = {"mlp": 2000, "conv": 700}
+
+    def _auto_conv_channels(self, image_shape):
+        """DCGAN's widths up to 16x16 pixels, half of them on larger images (time)."""
+        _, height, width = image_shape
+        return (64, 128, 256, 512) if height * width <= 16 * 16 else (32, 64, 128, 256)
 
     def __init__(
         self,
@@ -260,7 +279,7 @@ class ALAD(_BiGANDetector):
         cycle_dropout=0.2,
         negative_slope=0.2,
         norm_degree=1,
-        conv_channels=(64, 128, 256, 512),
+        conv_channels="auto",
         output_activation="auto",
         ema_decay=None,
         max_epochs="auto",
@@ -269,6 +288,8 @@ class ALAD(_BiGANDetector):
         betas=(0.5, 0.999),
         validation_fraction="auto",
         restore_best_weights="auto",
+        precision="32",
+        distributed="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -290,6 +311,8 @@ class ALAD(_BiGANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            precision=precision,
+            distributed=distributed,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

@@ -355,6 +355,8 @@ class AnoGAN(_GANDetector):
     %(betas)s
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(precision)s
+    %(distributed)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -469,6 +471,8 @@ class AnoGAN(_GANDetector):
         betas=(0.5, 0.999),
         validation_fraction="auto",
         restore_best_weights="auto",
+        precision="32",
+        distributed="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -490,6 +494,8 @@ class AnoGAN(_GANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            precision=precision,
+            distributed=distributed,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

@@ -233,6 +233,8 @@ class FAnoGAN(_GANDetector):
         (decay 0.9, the paper's optimizer for E) with bias correction.
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(precision)s
+    %(distributed)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -321,6 +323,8 @@ class FAnoGAN(_GANDetector):
         betas=(0.0, 0.9),
         validation_fraction="auto",
         restore_best_weights="auto",
+        precision="32",
+        distributed="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -342,6 +346,8 @@ class FAnoGAN(_GANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            precision=precision,
+            distributed=distributed,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

@@ -121,15 +121,22 @@ class GANomalyModel(AdversarialModel):
         )
         return loss, {}
 
-    def after_player_step(self, player, loss, net):
-        """Re-initialise a discriminator that has won outright (authors' code)."""
-        if player != "discriminator" or self.reset_threshold is None:
-            return
-        if loss < self.reset_threshold:
-            reset_parameters_(self.discriminator, self.init)
-            # A fresh discriminator starts with fresh optimizer moments.
-            getattr(net, net.optimizer_name("discriminator") + "_").state.clear()
-            self.n_discriminator_resets += 1
+    def after_losses_read(self, losses, net):
+        """Re-initialise a discriminator that has won outright (authors' code).
+
+        Checked on the discriminator's losses since the last read (every
+        batch on the CPU; see ``GANNet.loss_sync_every``): one reset when
+        any of them fell below the threshold.
+        """
+        if self.reset_threshold is None:
+            return False
+        if not any(loss < self.reset_threshold for loss in losses.get("discriminator", ())):
+            return False
+        reset_parameters_(self.discriminator, self.init)
+        # A fresh discriminator starts with fresh optimizer moments.
+        getattr(net, net.optimizer_name("discriminator") + "_").state.clear()
+        self.n_discriminator_resets += 1
+        return True
 
     def validation_loss(self, x):
         """Return the generator's objective on held-out data.
@@ -196,6 +203,8 @@ class GANomaly(BaseGANDetector):
     %(betas)s
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(precision)s
+    %(distributed)s
     %(device)s
     %(n_threads)s
     %(random_state)s
@@ -284,6 +293,8 @@ class GANomaly(BaseGANDetector):
         betas=(0.5, 0.999),
         validation_fraction="auto",
         restore_best_weights="auto",
+        precision="32",
+        distributed="auto",
         device="auto",
         n_threads=None,
         random_state=None,
@@ -305,6 +316,8 @@ class GANomaly(BaseGANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            precision=precision,
+            distributed=distributed,
             device=device,
             n_threads=n_threads,
             random_state=random_state,

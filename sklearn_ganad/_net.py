@@ -33,12 +33,13 @@ from skorch.callbacks import (
     PassthroughScoring,
     ProgressBar,
 )
-from skorch.dataset import ValidSplit, unpack_data
+from skorch.dataset import ValidSplit, get_len, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch import nn
 from tqdm.auto import tqdm
 
 from .exceptions import TrainingDivergedWarning, TrainingInterruptedWarning
+from .utils._distributed import average_, broadcast_, process_group_size, shared_seed
 from .utils._rows import ScaledRows
 from .utils._torch import frozen
 from .utils._warnings import external_stacklevel
@@ -166,15 +167,28 @@ class AdversarialModel(nn.Module):
         """
         return getattr(self, f"loss_{player}")(x, handoff)
 
-    def after_player_step(self, player: str, loss: float, net: GANNet) -> None:
-        """Hook called after ``player`` stepped, with its loss value.
+    def after_losses_read(self, losses: dict, net: GANNet) -> bool:
+        """Hook called each time the net reads the training losses back to the host.
+
+        Training never waits for the device to report a loss: the losses stay
+        on the device and are read in one go every ``net.loss_sync_every``
+        batches (see :class:`GANNet`). A rule that depends on a loss's value
+        (GANomaly re-initialises a discriminator that has won outright) acts
+        here, on the values of the batches since the last read.
 
         Parameters
         ----------
-        player : str
-        loss : float
+        losses : dict of str to list of float
+            Each player that stepped since the last read: its losses, in order.
         net : GANNet
+
+        Returns
+        -------
+        changed : bool
+            True when the hook changed weights outside the optimizers (so that
+            data-parallel processes share the change).
         """
+        return False
 
     def validation_loss(self, x: torch.Tensor) -> torch.Tensor:
         """Return a label-free loss on held-out normal data (lower is better).
@@ -241,7 +255,18 @@ class ArrayBatchIterator:
     shuffle : bool, default=False
         Draw a new order each epoch from torch's global generator (which
         the estimators seed).
+
+    Notes
+    -----
+    :class:`GANNet` places an in-memory array of at most
+    ``device_resident_bytes`` on the training device once per training call
+    (:meth:`to_device`), so that no batch is copied from the host, and for
+    data-parallel training gives each process its share of every batch
+    (:meth:`shard`).
     """
+
+    #: Largest in-memory array moved to an accelerator whole (1 GiB).
+    device_resident_bytes = 2**30
 
     def __init__(self, dataset, batch_size: int, shuffle: bool = False):
         rows = _dataset_array(dataset)
@@ -250,12 +275,59 @@ class ArrayBatchIterator:
         self.X = torch.from_numpy(rows) if isinstance(rows, np.ndarray) else rows
         self.batch_size = max(1, int(batch_size))
         self.shuffle = shuffle
+        self.rank, self.world_size, self.generator = 0, 1, None
+
+    def to_device(self, device) -> ArrayBatchIterator:
+        """Keep an in-memory array on ``device`` (if small enough).
+
+        Parameters
+        ----------
+        device : str or torch.device or None
+
+        Returns
+        -------
+        self : ArrayBatchIterator
+        """
+        device = torch.device(device or "cpu")
+        in_memory = isinstance(self.X, torch.Tensor)
+        small = in_memory and self.X.numel() * self.X.element_size() <= self.device_resident_bytes
+        if device.type != "cpu" and small:
+            self.X = self.X.to(device)
+        return self
+
+    def shard(self, rank: int, world_size: int, generator=None) -> ArrayBatchIterator:
+        """Yield only process ``rank``'s part of every batch.
+
+        Every process draws the same order (from ``generator``, seeded alike
+        on all of them) and takes one of ``world_size`` contiguous, nearly
+        equal parts of each batch, so that the processes together see each
+        batch once. A final batch too small to give every process two rows
+        is merged into the previous one.
+
+        Parameters
+        ----------
+        rank, world_size : int
+        generator : torch.Generator or None
+
+        Returns
+        -------
+        self : ArrayBatchIterator
+        """
+        self.rank, self.world_size, self.generator = int(rank), int(world_size), generator
+        return self
 
     def _bounds(self) -> list[tuple[int, int]]:
         n = len(self.X)
+        # Batch normalisation needs two rows on every process.
+        smallest = 2 * self.world_size if self.world_size > 1 else 2
+        if self.world_size > 1 and n < smallest:
+            raise ValueError(
+                f"{n} rows cannot be shared by {self.world_size} processes: each needs at "
+                "least 2 rows per batch."
+            )
         starts = list(range(0, n, self.batch_size))
         bounds = [(start, min(start + self.batch_size, n)) for start in starts]
-        if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < smallest:
             bounds[-2:] = [(bounds[-2][0], n)]
         return bounds
 
@@ -263,14 +335,25 @@ class ArrayBatchIterator:
         return len(self._bounds())
 
     def __iter__(self):
-        order = torch.randperm(len(self.X)) if self.shuffle else None
+        order = torch.randperm(len(self.X), generator=self.generator) if self.shuffle else None
         in_memory = isinstance(self.X, torch.Tensor)
+        if order is not None and in_memory and order.device != self.X.device:
+            order = order.to(self.X.device)  # once per epoch
         for start, stop in self._bounds():
+            if self.world_size > 1:
+                start, stop = _share_of(start, stop, self.rank, self.world_size)
             if order is None:
                 rows = self.X[start:stop]
             else:
                 rows = self.X[order[start:stop] if in_memory else order[start:stop].numpy()]
             yield (rows if in_memory else torch.from_numpy(rows)), None
+
+
+def _share_of(start: int, stop: int, rank: int, world_size: int) -> tuple[int, int]:
+    """Process ``rank``'s contiguous part of the rows ``[start, stop)``."""
+    size, extra = divmod(stop - start, world_size)
+    first = start + rank * size + min(rank, extra)
+    return first, first + size + (rank < extra)
 
 
 class _RowSubset:
@@ -335,6 +418,13 @@ class GANNet(NeuralNet):
     ``history`` (``train_loss`` is the main player's loss,
     ``train_loss_<player>`` the others', ``train_<term>`` the components).
 
+    Training never waits on the device for a loss: each step leaves its
+    losses on the device, and the host reads them, checks that they are
+    finite and writes them into ``history`` in one transfer every
+    ``loss_sync_every`` batches (by default every batch on the CPU, where a
+    read waits for nothing, and once per epoch on an accelerator, where a
+    read per step would make the host wait for the device after every step).
+
     Training that diverges stops with a
     :class:`~sklearn_ganad.exceptions.TrainingDivergedWarning` and the
     networks and optimizers are restored to the end of the last sane epoch
@@ -344,6 +434,8 @@ class GANNet(NeuralNet):
     largest at the start of training (at least 1), or a player's mean loss
     magnitude that exceeds ``loss_jump`` times its first epoch's (at least
     0.1). Both bounds are class attributes: no sane training reaches them.
+    A non-finite loss is found when the losses are read, so the steps since
+    the last read are discarded with the rest of the epoch.
 
     A ``KeyboardInterrupt`` (Ctrl-C) stops training as skorch does (``fit``
     returns), but not silently: a
@@ -376,6 +468,28 @@ class GANNet(NeuralNet):
         TensorFlow's ``ExponentialMovingAverage`` with ``num_updates``, so
         short runs are not stuck near the initial weights. Batch-norm
         statistics are not averaged.
+    loss_sync_every : int, "epoch" or "auto", default="auto"
+        Read the training losses back to the host every this many batches
+        (``"epoch"``: once, at the end of each epoch). ``"auto"`` is 1 on the
+        CPU and ``"epoch"`` on any other device. Between reads nothing waits:
+        the per-batch history, the divergence check and
+        :meth:`AdversarialModel.after_losses_read` catch up at each read.
+    precision : {"32", "bf16", "16"}, default="32"
+        Arithmetic of every player's step, of validation and of scoring:
+        float32 (``"32"``), or mixed precision under :func:`torch.autocast`
+        in bfloat16 (``"bf16"``) or float16 (``"16"``, with one
+        :class:`torch.amp.GradScaler` per player, ``grad_scalers_``). The
+        weights and the optimizers' state stay in float32.
+    distributed : {"auto"} or bool, default="auto"
+        Train data-parallel over the ``torch.distributed`` process group:
+        ``"auto"`` when one of more than one process is initialised, ``True``
+        always (an error without one), ``False`` never. Every process calls
+        ``fit`` with the same data and parameters; each computes its share
+        of every batch (``batch_size`` is the batch of all processes
+        together), gradients and losses are averaged over the processes at
+        every step, batch-norm statistics at the end of every epoch, and the
+        processes start from rank 0's weights, so they hold the same weights
+        throughout and each ends with the same fitted model.
     **kwargs
         Any other :class:`skorch.NeuralNet` parameter. The defaults differ
         from skorch's where a GAN needs it: ``optimizer=torch.optim.Adam``,
@@ -399,10 +513,16 @@ class GANNet(NeuralNet):
         predict_nonlinearity=None,
         use_caching=False,
         ema_decay=None,
+        loss_sync_every="auto",
+        precision="32",
+        distributed="auto",
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
         self.ema_decay = ema_decay
+        self.loss_sync_every = loss_sync_every
+        self.precision = precision
+        self.distributed = distributed
         super().__init__(
             module,
             criterion,
@@ -414,6 +534,13 @@ class GANNet(NeuralNet):
             use_caching=use_caching,
             **kwargs,
         )
+
+    def __setstate__(self, state):
+        # Nets pickled before these parameters existed trained this way.
+        state.setdefault("loss_sync_every", "auto")
+        state.setdefault("precision", "32")
+        state.setdefault("distributed", "auto")
+        super().__setstate__(state)
 
     # -- components -------------------------------------------------------
 
@@ -450,8 +577,34 @@ class GANNet(NeuralNet):
         self.train_batches_ = 0
         return super().initialize()
 
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator; an :class:`ArrayBatchIterator` is placed on the device
+        and, for data-parallel training, sharded."""
+        iterator = super().get_iterator(dataset, training=training)
+        if isinstance(iterator, ArrayBatchIterator):
+            iterator.to_device(self.device)
+            world_size = self.__dict__.get("_world_size_", 1)
+            if training and world_size > 1:
+                iterator.shard(self._rank_, world_size, self._shuffle_generator_)
+        return iterator
+
+    def _autocast(self):
+        """The ``torch.autocast`` context of ``precision`` (none for ``"32"``)."""
+        if self.precision not in _AUTOCAST_DTYPES:
+            raise ValueError(
+                f"precision must be one of {sorted(_AUTOCAST_DTYPES)}; got {self.precision!r}."
+            )
+        dtype = _AUTOCAST_DTYPES[self.precision]
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device or "cpu").type, dtype=dtype)
+
     def initialize_optimizer(self, *args, **kwargs):
-        """Build one optimizer per player over that player's parameters."""
+        """Build one optimizer per player over that player's parameters.
+
+        With ``precision="16"`` each player also gets a gradient scaler
+        (``grad_scalers_``), since float16 gradients underflow unscaled.
+        """
         shared = self.get_params_for("optimizer")
         shared.pop("param_groups", None)
         for player in self.module_.players:
@@ -461,6 +614,10 @@ class GANNet(NeuralNet):
             )
             options = {**shared, **options} if name != "optimizer" else options
             setattr(self, name + "_", self.optimizer(*groups, **options))
+        device_type = torch.device(self.device or "cpu").type
+        self.grad_scalers_ = {
+            player: torch.amp.GradScaler(device_type) for player in self.module_.players
+        } if self.precision == "16" else {}  # fmt: skip
         return self
 
     def initialize_callbacks(self):
@@ -491,24 +648,38 @@ class GANNet(NeuralNet):
         return cached[player]
 
     def _player_step(self, player, x, handoff, batch):
+        """One optimizer step of ``player``; its loss and terms stay on the device."""
         model = self.module_
         optimizer = getattr(self, self.optimizer_name(player) + "_")
+        scaler = self.grad_scalers_.get(player) if self.precision == "16" else None
         with frozen(self._idle_parameters(player)):
             optimizer.zero_grad(set_to_none=True)
-            loss, terms = model.player_loss(player, x, handoff)
-            values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())]).tolist()
-            if not all(math.isfinite(v) for v in values):
-                raise _TrainingDiverged(f"the {player} loss became {values[0]}")
-            loss.backward()
+            with self._autocast():
+                loss, terms = model.player_loss(player, x, handoff)
+            if scaler is None:
+                loss.backward()
+            else:
+                scaler.scale(loss).backward()
+            if self.__dict__.get("_world_size_", 1) > 1:
+                grads = [p.grad for _, p in model.player_parameters(player) if p.grad is not None]
+                average_(grads, self._world_size_)
+            if scaler is not None:
+                # Callbacks (gradient clipping) see the true gradients.
+                scaler.unscale_(optimizer)
             self.notify(
                 "on_grad_computed",
                 named_parameters=TeeGenerator(model.player_parameters(player)),
                 batch=batch,
                 training=True,
             )
-            optimizer.step()
-        model.after_player_step(player, values[0], self)
-        return loss.detach(), dict(zip(terms, values[1:], strict=True)), values[0]
+            if scaler is None:
+                optimizer.step()
+            else:
+                scaler.step(optimizer)  # skipped when a gradient is not finite
+                scaler.update()
+        # Read later, with the other steps' losses (see _read_losses).
+        values = torch.stack([t.detach().float() for t in (loss, *terms.values())])
+        return loss.detach().float(), tuple(terms), values
 
     def train_step(self, batch, **fit_params):
         """Update every player once (or as scheduled) on one batch.
@@ -540,19 +711,24 @@ class GANNet(NeuralNet):
         self.train_batches_ = batch_index + 1
         handoff: dict = {}  # what one player leaves for the next, this batch
         active = model.active_players
+        batch_record = self.history[-1]["batches"][-1]
+        unread = self.__dict__.setdefault("_unread_losses_", [])
         for player in active:
             every = model.update_every(player)
             if (batch_index + 1) % every and every > 1:
                 continue
-            loss, terms, value = self._player_step(player, x, handoff, batch)
+            loss, term_names, values = self._player_step(player, x, handoff, batch)
             if player == main:
                 self._last_main_loss_ = loss
-            else:
-                self.history.record_batch(f"train_loss_{player}", value)
-            for term, term_value in terms.items():
-                self.history.record_batch(f"train_{term}", term_value)
+            # The main player's loss is recorded as train_loss by run_single_epoch.
+            names = (None if player == main else f"train_loss_{player}",)
+            names += tuple(f"train_{term}" for term in term_names)
+            unread.append((batch_record, player, names, values))
         if self.ema_decay is not None:
-            _update_weight_average(model, self.ema_decay)
+            if "_average_updates_" not in self.__dict__:  # a step outside fit
+                self._average_updates_ = int(getattr(model, _AVERAGE_PREFIX + "updates"))
+            _update_weight_average(model, self.ema_decay, self._average_updates_)
+            self._average_updates_ += 1
         if main not in active:
             # A stage that does not train the main player: train_loss is the
             # loss of the last player that stepped.
@@ -562,10 +738,116 @@ class GANNet(NeuralNet):
             # batches): report its current loss, without training it (and in
             # evaluation mode, so batch-norm statistics do not move).
             self._set_training(False)
-            with torch.no_grad():
-                self._last_main_loss_ = model.player_loss(main, x, handoff)[0].detach()
+            with torch.no_grad(), self._autocast():
+                self._last_main_loss_ = model.player_loss(main, x, handoff)[0].detach().float()
             self._set_training(True)
         return {"loss": self._last_main_loss_, "y_pred": None}
+
+    def _sync_interval(self):
+        """Batches between two reads of the losses (0: once per epoch)."""
+        every = self.loss_sync_every
+        if every == "auto":
+            device = torch.device(self.device or "cpu")
+            return 1 if device.type == "cpu" else 0
+        if every == "epoch":
+            return 0
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(
+                f"loss_sync_every must be a positive int, 'epoch' or 'auto'; got {every!r}."
+            )
+        return every
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run one epoch of training or validation as skorch does, reading losses in bulk.
+
+        skorch reads each batch's loss (``loss.item()``) as it goes, which
+        makes the host wait for the device after every step; here the
+        losses are collected on the device and read every
+        ``loss_sync_every`` batches and at the end of the epoch.
+        """
+        if iterator is None:
+            return
+        interval = self._sync_interval()
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            record = self.history[-1]["batches"][-1]
+            loss = step["loss"].detach().reshape(1)
+            self.__dict__.setdefault("_unread_losses_", []).append(
+                (record, None, (f"{prefix}_loss",), loss)
+            )
+            rows = batch[0] if isinstance(batch, tuple | list) else batch
+            self.history.record_batch(f"{prefix}_batch_size", get_len(rows))
+            batch_count += 1
+            if interval and batch_count % interval == 0:
+                self._read_losses()
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        self._read_losses()
+        if training and self.__dict__.get("_world_size_", 1) > 1:
+            # Each process's batch-norm statistics saw its own rows.
+            average_(self._running_statistics(), self._world_size_)
+        self.history.record(f"{prefix}_batch_count", batch_count)
+
+    def _module_state_tensors(self):
+        """Every parameter and buffer of ``module_`` (what rank 0 sends the others)."""
+        return [*self.module_.parameters(), *self.module_.buffers()]
+
+    def _running_statistics(self):
+        """Floating-point buffers other than the weight averages (batch-norm statistics)."""
+        return [
+            buffer for name, buffer in self.module_.named_buffers()
+            if buffer.is_floating_point() and not name.startswith(_AVERAGE_PREFIX)
+        ]  # fmt: skip
+
+    def _start_data_parallel(self):
+        """Join the process group: rank 0's weights, a shared order, per-process noise."""
+        if self.batch_size < 2 * self._world_size_:
+            raise ValueError(
+                f"batch_size={self.batch_size} is shared by {self._world_size_} processes; "
+                f"it must be at least {2 * self._world_size_} (two rows per process)."
+            )
+        device = next(self.module_.parameters()).device
+        with torch.no_grad():
+            broadcast_([t.data for t in self._module_state_tensors()])
+        seed = shared_seed(device)
+        # The same batch order on every process; its own latent draws and dropout.
+        self._shuffle_generator_ = torch.Generator().manual_seed(seed)
+        torch.manual_seed((seed + 1 + self._rank_) % 2**63)
+
+    def _read_losses(self, check=True):
+        """Copy the losses left on the device into ``history``, in one transfer.
+
+        Raises ``_TrainingDiverged`` (with ``check``) at the first non-finite
+        training loss, and hands each player's losses to
+        :meth:`AdversarialModel.after_losses_read`.
+        """
+        unread = self.__dict__.get("_unread_losses_")
+        if not unread:
+            return
+        self._unread_losses_ = []
+        flat = torch.cat([values.float() for *_, values in unread])
+        if check and self.__dict__.get("_world_size_", 1) > 1:
+            # Every process then records, checks and acts on the same values.
+            average_([flat], self._world_size_)
+        flat = flat.tolist()
+        position = 0
+        by_player: dict = {}
+        for record, player, names, _ in unread:
+            values = flat[position : position + len(names)]
+            position += len(names)
+            for name, value in zip(names, values, strict=True):
+                if name is not None:
+                    record[name] = value
+            if player is None:
+                continue
+            if check and not all(math.isfinite(v) for v in values):
+                raise _TrainingDiverged(f"the {player} loss became {values[0]}")
+            by_player.setdefault(player, []).append(values[0])
+        if check and by_player:
+            changed = self.module_.after_losses_read(by_player, self)
+            if changed and self.__dict__.get("_world_size_", 1) > 1:
+                broadcast_(self._module_state_tensors())
 
     def validation_step(self, batch, **fit_params):
         """Return the model's validation loss on a held-out batch.
@@ -587,9 +869,9 @@ class GANNet(NeuralNet):
         """
         self._set_training(False)
         Xi, _ = unpack_data(batch)
-        with torch.no_grad(), _averaged_weights(self.module_):
+        with torch.no_grad(), _averaged_weights(self.module_), self._autocast():
             loss = self.module_.validation_loss(to_tensor(Xi, device=self.device))
-        return {"loss": loss, "y_pred": None}
+        return {"loss": loss.float(), "y_pred": None}
 
     # -- divergence guard -------------------------------------------------
 
@@ -659,11 +941,18 @@ class GANNet(NeuralNet):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Remember the initial, finite state and the scale of its weights."""
         self._last_main_loss_ = None
+        self._unread_losses_ = []
         self._idle_parameters_ = {}
+        self._rank_, self._world_size_ = process_group_size(self.distributed)
+        if self._world_size_ > 1:
+            self._start_data_parallel()
         self.__dict__.pop("_loss_reference_", None)
         self._set_training(True)
         if self.ema_decay is not None and not _has_weight_average(self.module_):
             _attach_weight_average(self.module_)
+        if self.ema_decay is not None:
+            # One read per training call; each step then counts on the host.
+            self._average_updates_ = int(getattr(self.module_, _AVERAGE_PREFIX + "updates"))
         self._initial_weight_scale_ = self._largest_weight()
         self._take_snapshot()
 
@@ -689,7 +978,8 @@ class GANNet(NeuralNet):
         """Drop the snapshot, which is only needed while training."""
         for name in (
             "_finite_state_", "_last_main_loss_", "_idle_parameters_", "_first_epoch_of_call_",
-            "_initial_weight_scale_", "_loss_reference_",
+            "_initial_weight_scale_", "_loss_reference_", "_unread_losses_",
+            "_average_updates_", "_rank_", "_world_size_", "_shuffle_generator_",
         ):  # fmt: skip
             self.__dict__.pop(name, None)
 
@@ -730,6 +1020,7 @@ class GANNet(NeuralNet):
             )
             return self
         except KeyboardInterrupt as interruption:
+            self._read_losses(check=False)  # keep the losses of the steps taken
             if not _raised_by_a_callback(interruption):
                 self._note_interruption()
             raise  # skorch's partial_fit ends training as on any interruption
@@ -814,7 +1105,8 @@ class GANNet(NeuralNet):
         """
         self.check_is_fitted()
         self._set_training(False)
-        exact = exact and torch.device(self.device).type == "cpu"
+        # Mixed precision scores at that precision, not in float64.
+        exact = exact and torch.device(self.device).type == "cpu" and self.precision == "32"
         model = copy.deepcopy(self.module_).double().eval() if exact else self.module_
         dtype = torch.float64 if exact else torch.float32
         n_samples = X.shape[0]
@@ -823,7 +1115,7 @@ class GANNet(NeuralNet):
         show = bool(self.verbose) and n_samples > chunk_size and sys.stderr.isatty()
         bar = tqdm(total=n_samples, desc="scoring", unit="row", file=sys.stderr, leave=False,
                    disable=not show)  # fmt: skip
-        with torch.no_grad(), bar:
+        with torch.no_grad(), bar, self._autocast():
             for start in range(0, n_samples, chunk_size):
                 stop = min(start + chunk_size, n_samples)
                 # A view of an in-memory array; a copy of a memory-mapped or
@@ -840,6 +1132,8 @@ class GANNet(NeuralNet):
                         np.empty((n_samples, *r.shape[1:]), dtype=out_dtype) for r in results
                     )
                 for output, result in zip(outputs, results, strict=True):
+                    if result.dtype in (torch.float16, torch.bfloat16):  # no numpy dtype
+                        result = result.float()
                     output[start:stop] = result[: stop - start].cpu().numpy()
                 bar.update(stop - start)
         return outputs
@@ -874,6 +1168,9 @@ def _clone_tensors(state):
         return type(state)(_clone_tensors(value) for value in state)
     return state
 
+
+# precision -> torch.autocast's dtype (None: float32, no autocast).
+_AUTOCAST_DTYPES = {"32": None, "bf16": torch.bfloat16, "16": torch.float16}
 
 # History entries that are bookkeeping, not losses.
 _HISTORY_BOOKKEEPING = {
@@ -922,9 +1219,10 @@ def _weight_average_pairs(model: nn.Module):
     return params, averages
 
 
-def _update_weight_average(model: nn.Module, decay: float) -> None:
+def _update_weight_average(model: nn.Module, decay: float, t: int) -> None:
+    """Move the averages towards the weights; ``t`` is the updates so far (kept on
+    the host, so that the step reads nothing back from the device)."""
     updates = getattr(model, _AVERAGE_PREFIX + "updates")
-    t = int(updates)
     weight = 1.0 - min(decay, (1.0 + t) / (10.0 + t))
     params, averages = _weight_average_pairs(model)
     with torch.no_grad():

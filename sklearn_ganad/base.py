@@ -17,6 +17,7 @@ from ._net import GANNet, build_callbacks, make_train_split
 from ._version import __version__
 from .exceptions import ConstantScoresWarning, InconsistentVersionWarning
 from .networks import NetworkSpec
+from .utils._distributed import process_group_size
 from .utils._rows import ScaledRows, is_memory_mapped, iter_blocks
 from .utils._torch import (
     call_seed,
@@ -73,7 +74,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "image_shape": [tuple, list, None],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "hidden_layer_sizes": [tuple, list],
-        "conv_channels": [tuple, list],
+        "conv_channels": [tuple, list, StrOptions({"auto"})],
         "output_activation": [StrOptions({"auto", "linear", "tanh", "sigmoid"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
@@ -85,6 +86,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             None,
         ],
         "restore_best_weights": ["boolean", StrOptions({"auto"})],
+        "precision": [StrOptions({"32", "bf16", "16"})],
+        "distributed": ["boolean", StrOptions({"auto"})],
         "device": [str, None],
         "n_threads": [Integral, None],
         "random_state": ["random_state"],
@@ -149,6 +152,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         validation_fraction,
         # A default, so that subclasses written before it keep working.
         restore_best_weights="auto",
+        precision="32",
+        distributed="auto",
         device,
         n_threads,
         random_state,
@@ -169,6 +174,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.betas = betas
         self.validation_fraction = validation_fraction
         self.restore_best_weights = restore_best_weights
+        self.precision = precision
+        self.distributed = distributed
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -312,7 +319,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         if len(betas) != 2 or not all(isinstance(b, Real) and 0 <= b < 1 for b in betas):
             raise ValueError(f"betas must be two floats in [0, 1), got {self.betas!r}.")
         check_widths("hidden_layer_sizes", self.hidden_layer_sizes)
-        check_widths("conv_channels", self.conv_channels)
+        if self.conv_channels != "auto":
+            check_widths("conv_channels", self.conv_channels)
         if self.image_shape is not None:
             check_image_shape(self.image_shape)
         resolve_device(self.device)
@@ -327,6 +335,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 "n_threads=0 runs nothing: use a positive number of threads, -1 for one per "
                 "CPU, or None for torch's setting."
             )
+        process_group_size(self.distributed)  # distributed=True needs a process group
 
     def _forget_fit(self):
         # A refit starts from nothing, so that a refit that fails leaves an
@@ -350,8 +359,26 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             n_features=n_features,
             image_shape=self.image_shape_ if kind == "conv" else None,
             hidden_layer_sizes=check_widths("hidden_layer_sizes", self.hidden_layer_sizes),
-            conv_channels=check_widths("conv_channels", self.conv_channels),
+            conv_channels=self._resolve_conv_channels(),
         )
+
+    def _resolve_conv_channels(self) -> tuple:
+        """``conv_channels``, ``"auto"`` resolved for the images; sets ``conv_channels_``."""
+        if self.conv_channels == "auto":
+            image_shape = self.image_shape_
+            # Perceptrons use no convolutions: any widths will do.
+            channels = (
+                (64, 128, 256, 512) if image_shape is None
+                else self._auto_conv_channels(image_shape)
+            )  # fmt: skip
+        else:
+            channels = check_widths("conv_channels", self.conv_channels)
+        self.conv_channels_ = tuple(channels)
+        return self.conv_channels_
+
+    def _auto_conv_channels(self, image_shape) -> tuple:
+        """Widths per resolution level that ``conv_channels="auto"`` gives (DCGAN's)."""
+        return (64, 128, 256, 512)
 
     def _resolve_output_activation(self, X) -> str:
         activation = self.output_activation
@@ -443,6 +470,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
                 self.callbacks, self.verbose, restore_best_weights=self.restore_best_weights_
             ),
             device=self.device_,
+            precision=self.precision,
+            distributed=self.distributed,
             verbose=int(self.verbose),
             **self._net_params(),
         )
@@ -796,6 +825,7 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             state.setdefault("scaler_", None)
             state.setdefault("max_epochs_", state["max_epochs"])
             state.setdefault("lr_", state["lr"])
+            state.setdefault("conv_channels_", tuple(state["conv_channels"]))
             state.setdefault("validation_fraction_", state["validation_fraction"])
             state.setdefault("restore_best_weights_", False)
             state.setdefault("best_epoch_", None)

@@ -129,6 +129,21 @@ def test_update_replaces_only_the_methods_run_again(tmp_path):
     assert "; then python -m benchmarks" in summary and "| LocalOutlierFactor | peer |" in summary
 
 
+def test_tasks_split_a_run_and_update_keeps_the_other_tasks(tmp_path):
+    base = ["--datasets", "digits", "--seeds", "0", "--out", str(tmp_path), "--no-plots",
+            "--methods", "IsolationForest", "LocalOutlierFactor"]  # fmt: skip
+    main([*base, "--tasks", "0", "1"])
+    main([*base, "--tasks", "2", "--update"])
+    main([*base, "--tasks", "1", "--methods", "IsolationForest", "--update"])
+    results = pd.read_csv(tmp_path / "results.csv")
+    runs = list(zip(results["task"], results["method"], strict=True))
+    assert sorted(runs) == sorted(
+        (f"digit {d}", m) for d in range(3) for m in ("IsolationForest", "LocalOutlierFactor")
+    )
+    with pytest.raises(SystemExit, match="tasks 0 to 9"):
+        main([*base, "--tasks", "10"])
+
+
 def test_dataset_budgets_override_their_family():
     from benchmarks._methods import budget
 

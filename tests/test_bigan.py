@@ -163,9 +163,9 @@ def test_weight_average_warms_up():
     with torch.no_grad():
         model.weight.fill_(1.0)
         model.weight_average__weight.fill_(0.0)
-    _update_weight_average(model, decay=0.999)  # t=0: decay min(0.999, 1/10)
+    _update_weight_average(model, decay=0.999, t=0)  # decay min(0.999, 1/10)
     torch.testing.assert_close(model.weight_average__weight, torch.full((1, 2), 0.9))
-    _update_weight_average(model, decay=0.999)  # t=1: decay 2/11
+    _update_weight_average(model, decay=0.999, t=1)  # decay 2/11
     torch.testing.assert_close(model.weight_average__weight, torch.full((1, 2), 0.9 + 0.1 * 9 / 11))
 
 

@@ -54,8 +54,13 @@ def test_every_example_is_a_gallery_script():
     scripts = sorted(examples.glob("*.py"))
     assert scripts, "no examples"
     for script in scripts:
-        assert script.name.startswith("plot_"), f"{script.name} would not run in the gallery"
         text = script.read_text()
+        # A script that needs a launcher (several processes) is shown, not run,
+        # and says so; tests/test_distributed.py runs it.
+        shown_only = "not run when the documentation is built" in text
+        assert script.name.startswith("plot_") or shown_only, (
+            f"{script.name} would not run in the gallery"
+        )
         # sphinx-gallery needs a reST title in the module docstring.
         assert re.match(r'"""\n.+\n=+\n', text), f"{script.name} has no gallery title"
 

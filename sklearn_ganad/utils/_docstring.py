@@ -32,10 +32,13 @@ default=%(image_shape_default)s
     "hidden_layer_sizes": """hidden_layer_sizes : tuple of int, \
 default=%(hidden_layer_sizes_default)s
         Hidden widths of the perceptrons (tables), from the data side.""",
-    "conv_channels": """conv_channels : tuple of int, default=%(conv_channels_default)s
+    "conv_channels": """conv_channels : tuple of int or "auto", default=%(conv_channels_default)s
         Channels of the convolutional nets per resolution level, from the
         image side; only as many as the image needs are used (one per halving
-        down to 4x4: three for 32x32, two for 28x28, one for 8x8).""",
+        down to 4x4: three for 32x32, two for 28x28, one for 8x8).
+        ``"auto"`` chooses them for the image size (DCGAN's 64, 128, 256, 512
+        unless the method's notes say otherwise). The value used is
+        ``conv_channels_``.""",
     "output_activation": """output_activation : {"auto", "linear", "tanh", "sigmoid"}, \
 default=%(output_activation_default)s
         Activation of the generator's output. ``"auto"`` is ``"tanh"`` for
@@ -79,6 +82,23 @@ default=%(restore_best_weights_default)s
         %(auto_restore)s ``True`` needs a validation fraction. It
         has no effect in ``partial_fit``, where each call trains one epoch.
         The value used is ``restore_best_weights_``.""",
+    "precision": """precision : {"32", "bf16", "16"}, default=%(precision_default)s
+        Arithmetic of training, validation and scoring: float32, or mixed
+        precision (:func:`torch.autocast`) in bfloat16 or float16, with a
+        gradient scaler per player for float16. Weights stay float32. Mixed
+        precision pays on GPUs with bfloat16/float16 units; on the CPU
+        ``"32"`` scores tables in float64 (see :doc:`/user_guide`), the mixed
+        settings at their own precision. See the user guide's "Mixed
+        precision" for the measured differences.""",
+    "distributed": """distributed : {"auto"} or bool, default=%(distributed_default)s
+        Train data-parallel over a ``torch.distributed`` process group (one
+        process per GPU, launched by ``torchrun`` or ``accelerate launch``):
+        ``"auto"`` when an initialised group has more than one process,
+        ``True`` always (an error without a group), ``False`` never (each
+        process fits its own model). Every process calls ``fit`` with the
+        same data; ``batch_size`` is the batch of all processes together, and
+        every process ends with the same fitted detector. See
+        :doc:`/several_gpus`.""",
     "device": """device : str, default=%(device_default)s
         Where to train and score: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"`` or ``"cuda:<i>"``.""",
@@ -113,6 +133,9 @@ _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
     max_epochs_ : int
         The number of epochs trained for (``max_epochs`` resolved); fewer
         ran if a callback such as ``EarlyStopping`` ended training.
+    conv_channels_ : tuple of int
+        The convolution widths per level (``conv_channels`` resolved; unused
+        by perceptrons).
     validation_fraction_ : float or None
         The share of the training rows held out (``validation_fraction``
         resolved).
