@@ -188,7 +188,10 @@ class AnoGANModel(AdversarialModel):
             The final codes.
         """
         n_iter = self.n_search_iter if n_iter is None else n_iter
-        with torch.no_grad():
+        # The search runs in full precision even under mixed precision (its
+        # gradients, unscaled, would underflow in float16).
+        full_precision = torch.autocast(x.device.type, enabled=False)
+        with torch.no_grad(), full_precision:
             features_x = self.discriminator.features(x) if self.score_method == "fm" else None
             z = self.initial_latent(x, features_x)
         z.requires_grad_(True)
@@ -196,7 +199,7 @@ class AnoGANModel(AdversarialModel):
             [z], lr=self.search_lr, fused=fused_adam_supported(str(x.device))
         )
         # G and D stay fixed: no gradient is computed for their weights.
-        with torch.enable_grad(), frozen(self.parameters()):
+        with torch.enable_grad(), frozen(self.parameters()), full_precision:
             for step in range(n_iter):
                 optimizer.param_groups[0]["lr"] = self.search_lr * _search_lr_factor(step, n_iter)
                 optimizer.zero_grad(set_to_none=True)
@@ -204,7 +207,7 @@ class AnoGANModel(AdversarialModel):
                 self.search_loss(x, features_x, z).sum().backward()
                 optimizer.step()
         z = z.detach()
-        with torch.no_grad():
+        with torch.no_grad(), full_precision:
             return self.search_loss(x, features_x, z), z
 
     def reconstruct(self, x):

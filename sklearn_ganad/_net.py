@@ -276,6 +276,7 @@ class ArrayBatchIterator:
         self.batch_size = max(1, int(batch_size))
         self.shuffle = shuffle
         self.rank, self.world_size, self.generator = 0, 1, None
+        self.batch_rows = None
 
     def to_device(self, device) -> ArrayBatchIterator:
         """Keep an in-memory array on ``device`` (if small enough).
@@ -340,6 +341,7 @@ class ArrayBatchIterator:
         if order is not None and in_memory and order.device != self.X.device:
             order = order.to(self.X.device)  # once per epoch
         for start, stop in self._bounds():
+            self.batch_rows = stop - start  # the whole batch's rows, all processes'
             if self.world_size > 1:
                 start, stop = _share_of(start, stop, self.rank, self.world_size)
             if order is None:
@@ -614,10 +616,10 @@ class GANNet(NeuralNet):
             )
             options = {**shared, **options} if name != "optimizer" else options
             setattr(self, name + "_", self.optimizer(*groups, **options))
-        device_type = torch.device(self.device or "cpu").type
-        self.grad_scalers_ = {
-            player: torch.amp.GradScaler(device_type) for player in self.module_.players
-        } if self.precision == "16" else {}  # fmt: skip
+        self.grad_scalers_ = {}
+        if self.precision == "16":
+            for player in self.module_.players:
+                self._grad_scaler(player)
         return self
 
     def initialize_callbacks(self):
@@ -651,7 +653,7 @@ class GANNet(NeuralNet):
         """One optimizer step of ``player``; its loss and terms stay on the device."""
         model = self.module_
         optimizer = getattr(self, self.optimizer_name(player) + "_")
-        scaler = self.grad_scalers_.get(player) if self.precision == "16" else None
+        scaler = self._grad_scaler(player) if self.precision == "16" else None
         with frozen(self._idle_parameters(player)):
             optimizer.zero_grad(set_to_none=True)
             with self._autocast():
@@ -743,6 +745,25 @@ class GANNet(NeuralNet):
             self._set_training(True)
         return {"loss": self._last_main_loss_, "y_pred": None}
 
+    def _grad_scaler(self, player):
+        """``player``'s gradient scaler, made on first use (``precision`` may be set late)."""
+        scalers = self.__dict__.setdefault("grad_scalers_", {})
+        if player not in scalers:
+            scalers[player] = torch.amp.GradScaler(torch.device(self.device or "cpu").type)
+        return scalers[player]
+
+    def _settle_grad_scalers(self):
+        """Forget a step a Ctrl-C cut short (a scaler between unscale_ and update).
+
+        Such a scaler refuses to pickle and to unscale again; its scale and
+        growth tracker are kept.
+        """
+        for player, scaler in list(self.__dict__.get("grad_scalers_", {}).items()):
+            if scaler._per_optimizer_states:
+                fresh = torch.amp.GradScaler(torch.device(self.device or "cpu").type)
+                fresh.load_state_dict(scaler.state_dict())
+                self.grad_scalers_[player] = fresh
+
     def _sync_interval(self):
         """Batches between two reads of the losses (0: once per epoch)."""
         every = self.loss_sync_every
@@ -778,7 +799,10 @@ class GANNet(NeuralNet):
                 (record, None, (f"{prefix}_loss",), loss)
             )
             rows = batch[0] if isinstance(batch, tuple | list) else batch
-            self.history.record_batch(f"{prefix}_batch_size", get_len(rows))
+            # Data-parallel: the batch of all processes, so that every process
+            # weighs the batches (PassthroughScoring's epoch means) alike.
+            size = getattr(iterator, "batch_rows", None) or get_len(rows)
+            self.history.record_batch(f"{prefix}_batch_size", size)
             batch_count += 1
             if interval and batch_count % interval == 0:
                 self._read_losses()
@@ -813,7 +837,12 @@ class GANNet(NeuralNet):
         seed = shared_seed(device)
         # The same batch order on every process; its own latent draws and dropout.
         self._shuffle_generator_ = torch.Generator().manual_seed(seed)
-        torch.manual_seed((seed + 1 + self._rank_) % 2**63)
+        own_seed = (seed + 1 + self._rank_) % 2**63
+        # The CPU generator and this process's device only (``seeded`` restores both).
+        torch.default_generator.manual_seed(own_seed)
+        if device.type == "cuda":
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(own_seed)
 
     def _read_losses(self, check=True):
         """Copy the losses left on the device into ``history``, in one transfer.
@@ -847,7 +876,8 @@ class GANNet(NeuralNet):
         if check and by_player:
             changed = self.module_.after_losses_read(by_player, self)
             if changed and self.__dict__.get("_world_size_", 1) > 1:
-                broadcast_(self._module_state_tensors())
+                with torch.no_grad():
+                    broadcast_([t.data for t in self._module_state_tensors()])
 
     def validation_step(self, batch, **fit_params):
         """Return the model's validation loss on a held-out batch.
@@ -943,6 +973,7 @@ class GANNet(NeuralNet):
         self._last_main_loss_ = None
         self._unread_losses_ = []
         self._idle_parameters_ = {}
+        self._settle_grad_scalers()
         self._rank_, self._world_size_ = process_group_size(self.distributed)
         if self._world_size_ > 1:
             self._start_data_parallel()
@@ -1021,6 +1052,7 @@ class GANNet(NeuralNet):
             return self
         except KeyboardInterrupt as interruption:
             self._read_losses(check=False)  # keep the losses of the steps taken
+            self._settle_grad_scalers()
             if not _raised_by_a_callback(interruption):
                 self._note_interruption()
             raise  # skorch's partial_fit ends training as on any interruption

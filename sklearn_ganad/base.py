@@ -17,7 +17,7 @@ from ._net import GANNet, build_callbacks, make_train_split
 from ._version import __version__
 from .exceptions import ConstantScoresWarning, InconsistentVersionWarning
 from .networks import NetworkSpec
-from .utils._distributed import process_group_size
+from .utils._distributed import process_group_size, shared_seed
 from .utils._rows import ScaledRows, is_memory_mapped, iter_blocks
 from .utils._torch import (
     call_seed,
@@ -456,6 +456,15 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self.device_ = resolve_device(self.device)
         return spec
 
+    def _agreed_seed(self, seed: int) -> int:
+        """``seed``, or rank 0's when training data-parallel.
+
+        With ``random_state=None`` each process draws its own seed; they must
+        agree, or each would hold out other validation rows.
+        """
+        _, world_size = process_group_size(self.distributed)
+        return shared_seed(self.device_, seed) if world_size > 1 else seed
+
     def _make_net(self, spec, seed):
         """The method's untrained :class:`~sklearn_ganad.GANNet` (inside ``seeded``)."""
         return GANNet(
@@ -498,7 +507,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         self._check_parameters()
         X = self._validate_X(X, reset=True)
         spec = self._start(X)
-        seed = draw_seed(self.random_state)
+        seed = self._agreed_seed(draw_seed(self.random_state))
         with seeded(seed, self.device_):
             self.net_ = self._make_net(spec, seed)
             self._train(X)
@@ -614,7 +623,8 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         if first_call:
             spec = self._start(scaled, incremental=True)
             self.max_epochs_ = 1  # per call
-            self._seed_, self._training_calls_ = draw_seed(self.random_state), 0
+            self._seed_ = self._agreed_seed(draw_seed(self.random_state))
+            self._training_calls_ = 0
             self.n_samples_seen_ = 0
         seed = call_seed(self._seed_, self._training_calls_)
         # The first call builds the net and trains it under one seed, as fit does.

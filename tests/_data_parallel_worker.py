@@ -49,7 +49,8 @@ def task(seed=0):
 def main():
     out, method, rank, world_size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     epochs = int(sys.argv[5]) if len(sys.argv) > 5 else 20
-    seed = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+    seed = sys.argv[6] if len(sys.argv) > 6 else "0"
+    seed = None if seed == "none" else int(seed)
     torch.set_num_threads(1)
     os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # listen on 127.0.0.1 only
     dist.init_process_group(

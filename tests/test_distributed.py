@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 WORKER = Path(__file__).with_name("_data_parallel_worker.py")
 
 
-def _run_processes(out, method, world_size=2, epochs=20):
+def _run_processes(out, method, world_size=2, epochs=20, seed="0"):
     """Start ``world_size`` workers (loopback only, a file store) and wait for them."""
     env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
@@ -71,8 +71,10 @@ def test_two_processes_hold_the_same_weights_and_rank_as_one(tmp_path, method):
         assert max(result["differences"]) == 0.0
     assert ranks[0]["roc_auc"] == ranks[1]["roc_auc"]
     assert ranks[0]["offset"] == ranks[1]["offset"]
-    # Each process computes half of each batch of 64 rows.
-    assert ranks[0]["rows_per_batch"] == 32
+    # Each process computes half of each batch of 64 rows (the sharding test
+    # below); the history records the whole batch, so that the epoch means
+    # weigh batches alike everywhere.
+    assert ranks[0]["rows_per_batch"] == ranks[1]["rows_per_batch"] == 64
     # The same task on one process (same parameters, seeds 0-2): the
     # two-process fit ranks within the single process's seed-to-seed spread.
     X_train, X_test, y_test = task()
@@ -98,6 +100,14 @@ def test_two_processes_hold_the_same_weights_and_rank_as_one(tmp_path, method):
         detector = pickle.load(handle)
     assert not dist.is_initialized()
     assert roc_auc_score(y_test, -detector.score_samples(X_test)) == ranks[0]["roc_auc"]
+
+
+def test_without_a_seed_the_processes_agree_on_one(tmp_path):
+    # random_state=None: each process would draw its own seed (and hold out
+    # other validation rows); rank 0's is used everywhere.
+    ranks = _run_processes(tmp_path, "EGBAD", epochs=3, seed="none")
+    assert max(max(r["differences"]) for r in ranks) == 0.0
+    assert ranks[0]["offset"] == ranks[1]["offset"]
 
 
 def test_the_processes_share_every_batch_without_overlap():

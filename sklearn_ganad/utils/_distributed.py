@@ -21,8 +21,8 @@ def process_group_size(distributed="auto") -> tuple[int, int]:
     ----------
     distributed : {"auto"} or bool
         ``"auto"``: the default process group when one is initialised,
-        else one process. ``True``: the default group, which must exist.
-        ``False``: one process, whatever is initialised.
+        else one process. True: the default group, which must exist.
+        False: one process, whatever is initialised.
 
     Returns
     -------
@@ -30,13 +30,17 @@ def process_group_size(distributed="auto") -> tuple[int, int]:
         ``(0, 1)`` when training runs on this process alone.
     """
     active = dist.is_available() and dist.is_initialized()
-    if distributed is True and not active:
-        raise RuntimeError(
-            "distributed=True needs an initialised torch.distributed process group: "
-            "call torch.distributed.init_process_group() first (torchrun and "
-            "accelerate launch set the environment it reads)."
-        )
-    if distributed is False or not active:
+    if isinstance(distributed, str) and distributed == "auto":
+        wanted = active
+    else:
+        wanted = bool(distributed)
+        if wanted and not active:
+            raise RuntimeError(
+                "distributed=True needs an initialised torch.distributed process group: "
+                "call torch.distributed.init_process_group() first (torchrun and "
+                "accelerate launch set the environment it reads)."
+            )
+    if not wanted:
         return 0, 1
     return dist.get_rank(), dist.get_world_size()
 
@@ -72,18 +76,22 @@ def broadcast_(tensors, source: int = 0) -> None:
         dist.broadcast(tensor, src=source)
 
 
-def shared_seed(device) -> int:
-    """Draw a seed on rank 0 from torch's generator and give it to every process.
+def shared_seed(device, seed=None) -> int:
+    """Give every process rank 0's seed (drawn from torch's generator if None).
 
     Parameters
     ----------
     device : torch.device or str
         Where the collective's tensor lives (CUDA for NCCL).
+    seed : int or None, default=None
+        This process's seed; only rank 0's is used.
 
     Returns
     -------
     seed : int
     """
-    seed = torch.randint(0, 2**62, (1,), dtype=torch.int64).to(device)
-    dist.broadcast(seed, src=0)
-    return int(seed.item())
+    if seed is None:
+        seed = int(torch.randint(0, 2**62, (1,), dtype=torch.int64))
+    value = torch.tensor([int(seed)], dtype=torch.int64).to(device)
+    dist.broadcast(value, src=0)
+    return int(value.item())
