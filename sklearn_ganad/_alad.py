@@ -256,8 +256,9 @@ class ALAD(_BiGANDetector):
 
     def _auto_conv_channels(self, image_shape):
         """DCGAN's widths up to 16x16 pixels, half of them on larger images (time)."""
+        widths = super()._auto_conv_channels(image_shape)
         _, height, width = image_shape
-        return (64, 128, 256, 512) if height * width <= 16 * 16 else (32, 64, 128, 256)
+        return widths if height * width <= 16 * 16 else tuple(c // 2 for c in widths)
 
     def __init__(
         self,

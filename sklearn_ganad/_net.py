@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from .exceptions import TrainingDivergedWarning, TrainingInterruptedWarning
 from .utils._distributed import average_, broadcast_, process_group_size, shared_seed
 from .utils._rows import ScaledRows
-from .utils._torch import frozen
+from .utils._torch import at_least_float32, frozen
 from .utils._warnings import external_stacklevel
 
 __all__ = ["AdversarialModel", "GANNet", "ArrayBatchIterator", "ModelLosses"]
@@ -585,10 +585,17 @@ class GANNet(NeuralNet):
         iterator = super().get_iterator(dataset, training=training)
         if isinstance(iterator, ArrayBatchIterator):
             iterator.to_device(self.device)
-            world_size = self.__dict__.get("_world_size_", 1)
-            if training and world_size > 1:
-                iterator.shard(self._rank_, world_size, self._shuffle_generator_)
+            if training and self._data_parallel_size() > 1:
+                iterator.shard(self._rank_, self._world_size_, self._shuffle_generator_)
         return iterator
+
+    def _device_type(self) -> str:
+        """``"cpu"``, ``"cuda"``, ... of the training device."""
+        return torch.device(self.device or "cpu").type
+
+    def _data_parallel_size(self) -> int:
+        """Processes sharing this training call (1 outside one)."""
+        return self.__dict__.get("_world_size_", 1)
 
     def _autocast(self):
         """The ``torch.autocast`` context of ``precision`` (none for ``"32"``)."""
@@ -599,7 +606,7 @@ class GANNet(NeuralNet):
         dtype = _AUTOCAST_DTYPES[self.precision]
         if dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(torch.device(self.device or "cpu").type, dtype=dtype)
+        return torch.autocast(self._device_type(), dtype=dtype)
 
     def initialize_optimizer(self, *args, **kwargs):
         """Build one optimizer per player over that player's parameters.
@@ -662,7 +669,7 @@ class GANNet(NeuralNet):
                 loss.backward()
             else:
                 scaler.scale(loss).backward()
-            if self.__dict__.get("_world_size_", 1) > 1:
+            if self._data_parallel_size() > 1:
                 grads = [p.grad for _, p in model.player_parameters(player) if p.grad is not None]
                 average_(grads, self._world_size_)
             if scaler is not None:
@@ -749,7 +756,7 @@ class GANNet(NeuralNet):
         """``player``'s gradient scaler, made on first use (``precision`` may be set late)."""
         scalers = self.__dict__.setdefault("grad_scalers_", {})
         if player not in scalers:
-            scalers[player] = torch.amp.GradScaler(torch.device(self.device or "cpu").type)
+            scalers[player] = torch.amp.GradScaler(self._device_type())
         return scalers[player]
 
     def _settle_grad_scalers(self):
@@ -760,7 +767,7 @@ class GANNet(NeuralNet):
         """
         for player, scaler in list(self.__dict__.get("grad_scalers_", {}).items()):
             if scaler._per_optimizer_states:
-                fresh = torch.amp.GradScaler(torch.device(self.device or "cpu").type)
+                fresh = torch.amp.GradScaler(self._device_type())
                 fresh.load_state_dict(scaler.state_dict())
                 self.grad_scalers_[player] = fresh
 
@@ -768,8 +775,7 @@ class GANNet(NeuralNet):
         """Batches between two reads of the losses (0: once per epoch)."""
         every = self.loss_sync_every
         if every == "auto":
-            device = torch.device(self.device or "cpu")
-            return 1 if device.type == "cpu" else 0
+            return 1 if self._device_type() == "cpu" else 0
         if every == "epoch":
             return 0
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
@@ -808,14 +814,15 @@ class GANNet(NeuralNet):
                 self._read_losses()
             self.notify("on_batch_end", batch=batch, training=training, **step)
         self._read_losses()
-        if training and self.__dict__.get("_world_size_", 1) > 1:
+        if training and self._data_parallel_size() > 1:
             # Each process's batch-norm statistics saw its own rows.
             average_(self._running_statistics(), self._world_size_)
         self.history.record(f"{prefix}_batch_count", batch_count)
 
-    def _module_state_tensors(self):
-        """Every parameter and buffer of ``module_`` (what rank 0 sends the others)."""
-        return [*self.module_.parameters(), *self.module_.buffers()]
+    def _take_rank0_state(self):
+        """Overwrite every parameter and buffer of ``module_`` with rank 0's."""
+        with torch.no_grad():
+            broadcast_([t.data for t in (*self.module_.parameters(), *self.module_.buffers())])
 
     def _running_statistics(self):
         """Floating-point buffers other than the weight averages (batch-norm statistics)."""
@@ -832,8 +839,7 @@ class GANNet(NeuralNet):
                 f"it must be at least {2 * self._world_size_} (two rows per process)."
             )
         device = next(self.module_.parameters()).device
-        with torch.no_grad():
-            broadcast_([t.data for t in self._module_state_tensors()])
+        self._take_rank0_state()
         seed = shared_seed(device)
         # The same batch order on every process; its own latent draws and dropout.
         self._shuffle_generator_ = torch.Generator().manual_seed(seed)
@@ -856,7 +862,7 @@ class GANNet(NeuralNet):
             return
         self._unread_losses_ = []
         flat = torch.cat([values.float() for *_, values in unread])
-        if check and self.__dict__.get("_world_size_", 1) > 1:
+        if check and self._data_parallel_size() > 1:
             # Every process then records, checks and acts on the same values.
             average_([flat], self._world_size_)
         flat = flat.tolist()
@@ -875,9 +881,8 @@ class GANNet(NeuralNet):
             by_player.setdefault(player, []).append(values[0])
         if check and by_player:
             changed = self.module_.after_losses_read(by_player, self)
-            if changed and self.__dict__.get("_world_size_", 1) > 1:
-                with torch.no_grad():
-                    broadcast_([t.data for t in self._module_state_tensors()])
+            if changed and self._data_parallel_size() > 1:
+                self._take_rank0_state()
 
     def validation_step(self, batch, **fit_params):
         """Return the model's validation loss on a held-out batch.
@@ -1164,9 +1169,8 @@ class GANNet(NeuralNet):
                         np.empty((n_samples, *r.shape[1:]), dtype=out_dtype) for r in results
                     )
                 for output, result in zip(outputs, results, strict=True):
-                    if result.dtype in (torch.float16, torch.bfloat16):  # no numpy dtype
-                        result = result.float()
-                    output[start:stop] = result[: stop - start].cpu().numpy()
+                    # Half precisions have no numpy dtype.
+                    output[start:stop] = at_least_float32(result[: stop - start]).cpu().numpy()
                 bar.update(stop - start)
         return outputs
 

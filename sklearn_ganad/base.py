@@ -368,7 +368,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             image_shape = self.image_shape_
             # Perceptrons use no convolutions: any widths will do.
             channels = (
-                (64, 128, 256, 512) if image_shape is None
+                NetworkSpec.conv_channels if image_shape is None
                 else self._auto_conv_channels(image_shape)
             )  # fmt: skip
         else:
@@ -378,7 +378,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _auto_conv_channels(self, image_shape) -> tuple:
         """Widths per resolution level that ``conv_channels="auto"`` gives (DCGAN's)."""
-        return (64, 128, 256, 512)
+        return NetworkSpec.conv_channels
 
     def _resolve_output_activation(self, X) -> str:
         activation = self.output_activation

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .utils._torch import at_least_float32
+
 __all__ = [
     "DISTANCES",
     "mean_absolute_error",
@@ -150,15 +152,11 @@ def gradient_penalty(critic, real: torch.Tensor, generated: torch.Tensor) -> tor
     # In full precision under mixed precision: a float16 input gradient,
     # unscaled, would underflow.
     with torch.autocast(real.device.type, enabled=False):
-        real, generated = _at_least_float32(real), _at_least_float32(generated)
+        real, generated = at_least_float32(real), at_least_float32(generated)
         alpha = torch.rand(len(real), 1, device=real.device, dtype=real.dtype)
         mixed = (real + alpha * (generated - real)).requires_grad_(True)
         (gradient,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
         return (gradient.norm(2, dim=1) - 1.0).square().mean()
-
-
-def _at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
 
 
 def wasserstein_critic_loss(critic, real, generated, penalty_weight: float):

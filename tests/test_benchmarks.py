@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from benchmarks import _report
 from benchmarks._methods import BUDGETS, family
@@ -469,3 +470,17 @@ def test_csv_scoring_benchmark_scores_every_row(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "x 121 in" in out and "scored 2,500 of 2,500 rows" in out
     assert "peak allocated memory (RssAnon)" in out
+
+
+def test_bench_gpu_runs_on_the_cpu_and_says_so(capsys):
+    from benchmarks import bench_gpu
+
+    args = ["--device", "cpu", "--n-samples", "256", "--methods", "GANomaly",
+            "--batch-sizes", "64", "--precisions", "32", "--processes", "0"]  # fmt: skip
+    rows = bench_gpu.main(args)
+    assert len(rows) == 1 and rows[0]["batch_size"] == 64
+    assert all(rows[0][key] > 0 for key in rows[0] if key.endswith("rows_per_second"))
+    out = capsys.readouterr().out
+    assert "| GANomaly | 32 | 64 |" in out
+    if not torch.cuda.is_available():
+        assert "No GPU found" in out

@@ -196,3 +196,17 @@ def frozen(parameters) -> Iterator[None]:
     finally:
         for param in trainable:
             param.requires_grad_(True)
+
+
+def at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in float32 if it is in a half precision, else unchanged.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+
+    Returns
+    -------
+    tensor : torch.Tensor
+    """
+    return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
