@@ -8,7 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._bigan import BiGANModel, _BiGANDetector
-from .losses import bce_with_logits, bce_with_logits_per_sample, norm
+from .losses import bce_with_logits, bce_with_logits_per_sample, norm, norm_terms
 from .networks import NetworkSpec, make_pair_discriminator
 from .utils._docstring import fill_doc
 from .utils._registry import register_detector
@@ -95,17 +95,33 @@ class ALADModel(BiGANModel):
     def anomaly_score(self, x):
         """Return ALAD's score for ``score_method``, per sample."""
         _, reconstruction = self.reconstruct(x)
+        if self.score_method == "l1":
+            return norm(x, reconstruction, 1)
+        if self.score_method == "l2":
+            return norm(x, reconstruction, 2)
+        return self._discrimination(x, reconstruction)
+
+    def _discrimination(self, x, reconstruction):
+        """The "fm" and "logits" scores: D_xx on (x, x) against (x, G(E(x)))."""
         if self.score_method == "fm":
             return norm(
                 self.cycle_x.features(x, x),
                 self.cycle_x.features(x, reconstruction),
                 self.norm_degree,
             )
-        if self.score_method == "l1":
-            return norm(x, reconstruction, 1)
-        if self.score_method == "l2":
-            return norm(x, reconstruction, 2)
         return bce_with_logits_per_sample(self.cycle_x(x, reconstruction), 1.0)
+
+    def score_parts(self, x):
+        """Per-feature terms for "l1" and "l2"; D_xx's score is all remainder."""
+        _, reconstruction = self.reconstruct(x)
+        if self.score_method in ("l1", "l2"):
+            degree = 1 if self.score_method == "l1" else 2
+            return norm_terms(x, reconstruction, degree), None, reconstruction
+        return (
+            None,
+            lambda points: self._discrimination(points, self.reconstruct(points)[1]),
+            (reconstruction),
+        )
 
 
 @fill_doc()

@@ -13,6 +13,7 @@ from .losses import (
     bce_with_logits,
     bce_with_logits_per_sample,
     norm,
+    norm_terms,
     wasserstein_critic_loss,
 )
 from .networks import NetworkSpec
@@ -219,6 +220,27 @@ class AnoGANModel(AdversarialModel):
     def anomaly_score(self, x):
         """Return AnoGAN's score: the search loss after ``n_search_iter`` steps."""
         return self.latent_search(x)[0]
+
+    def score_parts(self, x):
+        """The residual's per-feature terms at z*, and the discriminator's part.
+
+        z* is searched once, for x; the remainder at other inputs keeps it.
+        Like the search, the parts are computed in full precision.
+        """
+        code = self.latent_search(x.detach())[1]
+        weight = self.reconstruction_weight
+        with torch.autocast(x.device.type, enabled=False):
+            generated = self.generator(code).detach()
+            feature_terms = weight * norm_terms(x, generated, self.norm_degree)
+
+        def remainder(points):
+            with torch.autocast(points.device.type, enabled=False):
+                features = (
+                    self.discriminator.features(points) if self.score_method == "fm" else None
+                )
+                return (1.0 - weight) * self._discrimination(features, generated)
+
+        return feature_terms, remainder, generated
 
 
 class WassersteinAnoGANModel(AnoGANModel):
@@ -443,6 +465,7 @@ class AnoGAN(_GANDetector):
     # depend on the rows around it, at half the cost of float64.
     _exact_scores = {"mlp": False, "conv": False}
     _score_chunk_size = {"mlp": 1024, "conv": 128}
+    _score_is_one_pass = False
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._bigan import BiGANModel, _BiGANDetector
-from .losses import bce_with_logits_per_sample, norm
+from .losses import bce_with_logits_per_sample, norm, norm_terms
 from .networks import NetworkSpec
 from .utils._docstring import fill_doc
 from .utils._registry import register_detector
@@ -42,22 +42,33 @@ class EGBADModel(BiGANModel):
         self.reconstruction_weight = reconstruction_weight
         self.norm_degree = norm_degree
 
-    def anomaly_score(self, x):
-        """Return EGBAD's score A(x), per sample."""
-        code, reconstruction = self.reconstruct(x)
-        residual = norm(x, reconstruction, self.norm_degree)
+    def _discrimination(self, x, code, reconstruction):
+        """The discriminator's part of the score, per sample (L_D above)."""
         if self.score_method == "fm":
-            discrimination = norm(
+            return norm(
                 self.discriminator.features(x, code),
                 self.discriminator.features(reconstruction, code),
                 self.norm_degree,
             )
-        else:
-            discrimination = bce_with_logits_per_sample(
-                self.discriminator(reconstruction, code), 1.0
-            )
+        return bce_with_logits_per_sample(self.discriminator(reconstruction, code), 1.0)
+
+    def anomaly_score(self, x):
+        """Return EGBAD's score A(x), per sample."""
+        code, reconstruction = self.reconstruct(x)
+        residual = norm(x, reconstruction, self.norm_degree)
         weight = self.reconstruction_weight
-        return weight * residual + (1.0 - weight) * discrimination
+        return weight * residual + (1.0 - weight) * self._discrimination(x, code, reconstruction)
+
+    def score_parts(self, x):
+        """The residual's per-feature terms, and the discriminator's part."""
+        _, reconstruction = self.reconstruct(x)
+        weight = self.reconstruction_weight
+        feature_terms = weight * norm_terms(x, reconstruction, self.norm_degree)
+
+        def remainder(points):
+            return (1.0 - weight) * self._discrimination(points, *self.reconstruct(points))
+
+        return feature_terms, remainder, reconstruction
 
 
 @fill_doc()

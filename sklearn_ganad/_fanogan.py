@@ -12,7 +12,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._gan import _GANDetector
 from ._net import AdversarialModel
 from .exceptions import TrainingInterruptedWarning
-from .losses import gradient_penalty, mean_squared_error, wasserstein_critic_loss
+from .losses import (
+    gradient_penalty,
+    mean_squared_error,
+    mean_squared_terms,
+    wasserstein_critic_loss,
+)
 from .networks import NetworkSpec, make_encoder
 from .utils._docstring import fill_doc
 from .utils._registry import register_detector
@@ -158,10 +163,28 @@ class FAnoGANModel(AdversarialModel):
             return mean_squared_error(code, self.encoder(reconstruction))
         score = mean_squared_error(x, reconstruction)
         if self.score_method == "izi_f":
-            score = score + self.kappa * mean_squared_error(
-                self.critic.features(x), self.critic.features(reconstruction)
-            )
+            score = score + self._feature_residual(x, reconstruction)
         return score
+
+    def _feature_residual(self, x, reconstruction):
+        """izi_f's critic-feature term, kappa included."""
+        return self.kappa * mean_squared_error(
+            self.critic.features(x), self.critic.features(reconstruction)
+        )
+
+    def score_parts(self, x):
+        """izi's per-pixel terms; izi_f's critic term and ziz's score are remainders."""
+        _, reconstruction = self.reconstruct(x)
+        if self.score_method == "ziz":
+            return None, self.anomaly_score, reconstruction
+        feature_terms = mean_squared_terms(x, reconstruction)
+        if self.score_method == "izi":
+            return feature_terms, None, reconstruction
+
+        def remainder(points):
+            return self._feature_residual(points, self.reconstruct(points)[1])
+
+        return feature_terms, remainder, reconstruction
 
 
 @fill_doc()

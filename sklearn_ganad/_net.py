@@ -219,6 +219,40 @@ class AdversarialModel(nn.Module):
         """
         raise NotImplementedError
 
+    def score_parts(self, x: torch.Tensor):
+        """Split :meth:`anomaly_score` into per-feature terms and the rest.
+
+        ``feature_terms.sum(1) + remainder(x)`` equals :meth:`anomaly_score`
+        (up to rounding): ``feature_terms`` are the score's own terms that are
+        a sum over input features (a reconstruction residual's), and the
+        remainder is what is not (a discriminator's or a latent term), which
+        :meth:`BaseGANDetector.feature_contributions` spreads over the features.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, n_features)
+
+        Returns
+        -------
+        feature_terms : torch.Tensor of shape (n, n_features) or None
+            None when the score has no per-feature term.
+        remainder : callable or None
+            ``remainder(points)``, differentiable, gives the remainder at
+            inputs ``points`` of x's shape, with what the score fixes for x
+            held fixed (AnoGAN's searched code); None when the score is a sum
+            over features.
+        reconstruction : torch.Tensor of shape (n, n_features)
+            What :meth:`reconstruct` returns: the remainder is spread along
+            the way from it to x.
+
+        Notes
+        -----
+        The default treats the whole score as the remainder, which any
+        differentiable score supports; a model whose score has per-feature
+        terms (a reconstruction residual) overrides it to keep them exact.
+        """
+        return None, self.anomaly_score, self.reconstruct(x)[1]
+
     def reconstruct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the latent code of each row and the row rebuilt from it.
 
@@ -1134,6 +1168,27 @@ class GANNet(NeuralNet):
             X, lambda model, x: model.reconstruct(x), chunk_size, exact, np.float32
         )
 
+    def feature_contributions(self, X: np.ndarray, chunk_size: int, exact: bool = True):
+        """Per-feature contributions to the anomaly score of ``X``, chunk by chunk.
+
+        See :func:`feature_contributions`.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32
+        chunk_size : int
+        exact : bool, default=True
+            Evaluate in float64 on the CPU, as :meth:`anomaly_scores`.
+
+        Returns
+        -------
+        contributions : ndarray of shape (n_samples, n_features), float64
+        """
+        (contributions,) = self._evaluate_in_chunks(
+            X, lambda model, x: (feature_contributions(model, x),), chunk_size, exact, np.float64
+        )
+        return contributions
+
     def _evaluate_in_chunks(self, X, function, chunk_size, exact, out_dtype):
         """Apply ``function(model, chunk)`` to fixed-size chunks of ``X``.
 
@@ -1173,6 +1228,58 @@ class GANNet(NeuralNet):
                     output[start:stop] = at_least_float32(result[: stop - start]).cpu().numpy()
                 bar.update(stop - start)
         return outputs
+
+
+def feature_contributions(model: AdversarialModel, x: torch.Tensor, n_steps: int = 16):
+    """Each feature's part of each row's anomaly score; a row's parts sum to its score.
+
+    The score's per-feature terms (:meth:`AdversarialModel.score_parts`:
+    a reconstruction residual's) are taken as they are. The remainder R (a
+    discriminator's or a latent term) is spread over the features in
+    proportion to the size of their integrated gradients from the
+    reconstruction x̂ to x: ``|(x_j - x̂_j) * mean_k dR/dx_j(x̂ + a_k (x -
+    x̂))|`` over ``n_steps`` points ``a_k`` of (0, 1) (the midpoint rule).
+    Integrated gradients split the change ``R(x) - R(x̂)``; here the whole of
+    ``R(x)`` is split in proportion to their sizes, an approximation that
+    keeps every part non-negative and the total exact. A row where they are
+    zero everywhere is spread by ``|x_j - x̂_j|``, and one reconstructed
+    exactly, evenly.
+
+    Parameters
+    ----------
+    model : AdversarialModel
+        In evaluation mode.
+    x : torch.Tensor of shape (n, n_features)
+    n_steps : int, default=16
+        Points on the way from x̂ to x; 1 is the gradient at its middle.
+
+    Returns
+    -------
+    contributions : torch.Tensor of shape (n, n_features)
+        Non-negative for the package's scores, which are sums of
+        non-negative terms.
+    """
+    with torch.enable_grad():
+        x = x.detach()
+        feature_terms, remainder, reconstruction = model.score_parts(x)
+        contributions = torch.zeros_like(x) if feature_terms is None else feature_terms.detach()
+        if remainder is None:
+            return contributions
+        reconstruction = reconstruction.detach()
+        difference = x - reconstruction
+        gradient = torch.zeros_like(x)
+        for step in range(n_steps):
+            point = (reconstruction + (step + 0.5) / n_steps * difference).requires_grad_(True)
+            (step_gradient,) = torch.autograd.grad(remainder(point).sum(), point, allow_unused=True)
+            if step_gradient is None:  # a remainder that does not depend on x
+                break
+            gradient += step_gradient
+        total = remainder(x).detach()
+    weights = (gradient * difference).abs()
+    for fallback in (difference.abs(), torch.ones_like(difference)):
+        weights = torch.where(weights.sum(1, keepdim=True) > 0, weights, fallback)
+    shares = weights / weights.sum(1, keepdim=True)
+    return contributions + total[:, None] * shares
 
 
 def _raised_by_a_callback(interruption: KeyboardInterrupt) -> bool:

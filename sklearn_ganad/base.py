@@ -108,6 +108,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     # rows; about 2x the cost of float32); convolutions in float32, for which
     # float64 costs about 4x on the CPU.
     _exact_scores = {"mlp": True, "conv": False}
+    # The score is one forward pass of the networks (so it exports as one
+    # ONNX graph); AnoGAN's is a latent search.
+    _score_is_one_pass = True
     # max_epochs="auto": about this many optimisation steps (mini-batches) per
     # network family, in whole epochs, at most _auto_max_epochs of them. A
     # step budget rather than an epoch count keeps small tables from being
@@ -805,6 +808,82 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             (n_samples, C, H, W) for 3-D or 4-D ``X``.
         """
         return self._latent_and_reconstruction(X)[1]
+
+    # -- explanations --------------------------------------------------------
+
+    def feature_contributions(self, X):
+        """Return each feature's part of each sample's anomaly score.
+
+        A row's contributions sum to its anomaly score, ``-score_samples``
+        (to float rounding). The terms of the score that are sums over
+        features (the reconstruction residual of EGBAD, AnoGAN and f-AnoGAN's
+        izi, ALAD's "l1" and "l2") are taken exactly. The rest (a
+        discriminator's feature-matching or cross-entropy term, GANomaly's
+        latent distance, f-AnoGAN's ziz) is not a sum over features; that
+        term R is split over them in proportion to the sizes of their
+        integrated gradients along the straight way from the reconstruction
+        x̂ to x (16 points), ``|(x_j - x̂_j) * mean_k dR/dx_j(x̂ + a_k (x -
+        x̂))|``: an approximation, stated as such (integrated gradients
+        split ``R(x) - R(x̂)``; the whole ``R(x)`` is split in their
+        proportions). See the user guide's "Explaining scores".
+
+        Contributions are in units of the score, per feature of ``X`` (a
+        scaler applies per feature, so feature j stays feature j).
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        contributions : ndarray, float64, non-negative
+            Of shape (n_samples, n_features) for 2-D ``X``, and of shape
+            (n_samples, C, H, W) for 3-D or 4-D ``X``.
+        """
+        check_is_fitted(self)
+        as_images = getattr(X, "ndim", 2) >= 3
+        X = self._validate_X(X, reset=False)
+        with limited_threads(self.n_threads):
+            contributions = self.net_.feature_contributions(
+                X,
+                chunk_size=self._score_chunk_size[self.architecture_],
+                exact=self._exact_scores[self.architecture_],
+            )
+        if not np.all(np.isfinite(contributions)):
+            n_bad = int((~np.isfinite(contributions)).any(axis=1).sum())
+            raise ValueError(
+                f"{n_bad} of {len(contributions)} rows got non-finite contributions; their "
+                "values are probably far outside the training range. Scale the features as "
+                "for training."
+            )
+        if as_images:
+            contributions = contributions.reshape(len(X), *self.image_shape_)
+        return contributions
+
+    def anomaly_map(self, X):
+        """Return a per-pixel map of each image's anomaly score.
+
+        The map is :meth:`feature_contributions` summed over channels: each
+        map sums to the image's anomaly score, ``-score_samples``.
+
+        Parameters
+        ----------
+        X : array-like of images, see :meth:`fit`
+            Images of shape (n, H, W) or (n, C, H, W), or rows of pixels.
+
+        Returns
+        -------
+        maps : ndarray of shape (n_samples, H, W), float64
+        """
+        check_is_fitted(self)
+        if self.image_shape_ is None:
+            raise ValueError(
+                f"anomaly_map needs a detector fitted on images (3-D/4-D X or image_shape); "
+                f"this {type(self).__name__} was fitted on a table: use "
+                "feature_contributions(X) for per-feature contributions."
+            )
+        contributions = self.feature_contributions(X)
+        return contributions.reshape(len(contributions), *self.image_shape_).sum(axis=1)
 
     # -- pickling ------------------------------------------------------------
 

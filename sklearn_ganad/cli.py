@@ -52,6 +52,7 @@ from .persistence import (  # noqa: F401
     read_model_header,
     save_model,
 )
+from .plotting import _fitted_detector
 from .utils import all_detectors
 from .utils._validation import FLOAT32_MAX, beyond_float32
 
@@ -655,6 +656,11 @@ def _score_command(args) -> int:
                 else:
                     # predict's rule (decision_function < 0 is an outlier), without scoring twice.
                     labels = np.where(scores - offset < 0, -1, 1)
+                explanations = (
+                    list(_explanation_columns(model, features, feature_names, args.explain))
+                    if args.explain
+                    else []
+                )
             except ValueError as exc:
                 raise CLIError(f"scoring failed: {exc}") from None
             if args.only_scores:
@@ -663,6 +669,8 @@ def _score_command(args) -> int:
                 output = frame
                 output[args.score_column] = scores
                 output[args.label_column] = labels
+            for name, column in explanations:
+                output[name] = column
             writer.write(output)
             n_rows += len(frame)
             n_flagged += int(np.sum(labels == -1))
@@ -687,11 +695,23 @@ def _score_command(args) -> int:
 
 def _check_score_columns(frame: pd.DataFrame, feature_names: list[str], args) -> None:
     """The table has the model's features, as numbers, and no column the output would add."""
+    explanation_names = _explanation_names(args.explain or 0)
+    named = [name for name in (args.score_column, args.label_column) if name in explanation_names]
+    if named:
+        raise CLIError(
+            f"--score-column/--label-column {', '.join(map(repr, named))} would be overwritten "
+            "by --explain's columns; choose other names."
+        )
     missing = [name for name in feature_names if name not in frame.columns]
     if missing:
         raise CLIError(
             f"the data lacks the model's feature column(s) {', '.join(map(repr, missing))}; "
             f"the model was fitted on: {', '.join(feature_names)}."
+        )
+    if args.explain and args.explain > len(feature_names):
+        raise CLIError(
+            f"--explain {args.explain} asks for more features than the model has "
+            f"({len(feature_names)})."
         )
     if not args.only_scores:
         taken = [name for name in (args.score_column, args.label_column) if name in frame.columns]
@@ -700,12 +720,39 @@ def _check_score_columns(frame: pd.DataFrame, feature_names: list[str], args) ->
                 f"the data already has column(s) {', '.join(map(repr, taken))}; name the "
                 "output columns with --score-column/--label-column, or use --only-scores."
             )
+        taken = [name for name in explanation_names if name in frame.columns]
+        if taken:
+            raise CLIError(
+                f"the data already has column(s) {', '.join(map(repr, taken))}, which --explain "
+                "adds; rename them in the data, or use --only-scores."
+            )
     for name in feature_names:
         if not _is_numeric(frame[name]):
             raise CLIError(
                 f"column {name!r} has dtype {frame[name].dtype}, not a number; "
                 "features must be numeric."
             )
+
+
+def _explanation_names(k: int) -> list[str]:
+    """The columns ``--explain k`` adds, in order."""
+    return [f"explain_{kind}_{rank}" for rank in range(1, k + 1)
+            for kind in ("feature", "contribution")]  # fmt: skip
+
+
+def _explanation_columns(model, features, feature_names, k: int):
+    """Yield ``(column name, values)``: each row's k largest feature contributions."""
+    transform, detector = _fitted_detector(model, "--explain")
+    contributions = np.asarray(detector.feature_contributions(transform(features)))
+    # The k largest per row, largest first; ties keep the features' order.
+    top = np.argsort(-contributions, axis=1, kind="stable")[:, :k]
+    names = np.asarray(feature_names, dtype=object)
+    for rank in range(k):
+        yield f"explain_feature_{rank + 1}", names[top[:, rank]]
+        yield (
+            f"explain_contribution_{rank + 1}",
+            np.take_along_axis(contributions, top[:, rank : rank + 1], axis=1)[:, 0],
+        )
 
 
 class _RowProgress:
@@ -856,6 +903,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="label",
         metavar="NAME",
         help="name of the label column (default: label)",
+    )
+    score.add_argument(
+        "--explain",
+        type=_positive_int,
+        metavar="K",
+        help="add, per row, the K features that contribute most to its anomaly score: columns "
+        "explain_feature_1..K (names) and explain_contribution_1..K (each one's part of the "
+        "score; see feature_contributions). Costs a second pass over each chunk (for a score "
+        "with a discriminator or latent term, 16 more: integrated gradients)",
     )
     score.add_argument(
         "--chunksize",

@@ -19,6 +19,8 @@ __all__ = [
     "mean_squared_error",
     "distance",
     "norm",
+    "norm_terms",
+    "mean_squared_terms",
     "bce_with_logits",
     "bce_with_logits_per_sample",
     "gradient_penalty",
@@ -91,6 +93,47 @@ def norm(a: torch.Tensor, b: torch.Tensor, degree: int = 1) -> torch.Tensor:
     norm : torch.Tensor of shape (n,)
     """
     return torch.linalg.vector_norm((a - b).flatten(1), ord=degree, dim=1)
+
+
+def norm_terms(a: torch.Tensor, b: torch.Tensor, degree: int = 1) -> torch.Tensor:
+    """Per-feature terms of :func:`norm`: they sum, over features, to the norm.
+
+    For ``r = a - b`` and degree ``d`` the term of feature ``j`` is
+    ``|r_j|^d / ||r||_d^(d-1)``: ``|r_j|`` for ``d = 1``, and in general each
+    feature's share of ``||r||_d^d`` times ``||r||_d``. A row with ``r = 0``
+    gets zeros.
+
+    Parameters
+    ----------
+    a, b : torch.Tensor of shape (n, ...)
+    degree : int, default=1
+
+    Returns
+    -------
+    terms : torch.Tensor of shape (n, prod(...)), non-negative
+    """
+    residual = (a - b).flatten(1).abs()
+    if degree == 1:
+        return residual
+    powered = residual.pow(degree)
+    total = torch.linalg.vector_norm(residual, ord=degree, dim=1, keepdim=True)
+    # 0 / 0 -> 0 for a perfect reconstruction.
+    return powered / total.pow(degree - 1).clamp_min(torch.finfo(total.dtype).tiny)
+
+
+def mean_squared_terms(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-feature terms of :func:`mean_squared_error`: ``(a_j - b_j)^2 / n_features``.
+
+    Parameters
+    ----------
+    a, b : torch.Tensor of shape (n, ...)
+
+    Returns
+    -------
+    terms : torch.Tensor of shape (n, prod(...)), non-negative
+    """
+    residual = (a - b).flatten(1)
+    return residual.square() / residual.shape[1]
 
 
 def bce_with_logits(logits: torch.Tensor, target: float) -> torch.Tensor:

@@ -11,7 +11,11 @@ sklearn-ganad[plot]``); a clear error names it when it is missing.
   the detector's threshold;
 * :class:`ReconstructionDisplay`: image, reconstruction and difference;
 * :class:`LatentMapDisplay`: a 2-D map (PCA or t-SNE) of the latent codes,
-  coloured by label.
+  coloured by label;
+* :class:`AnomalyMapDisplay`: images, their anomaly maps and the maps laid
+  over the images;
+* :class:`FeatureContributionsDisplay`: the largest per-feature
+  contributions to one table row's score, as bars.
 
 Every ``from_estimator`` accepts a fitted detector or a fitted
 :class:`~sklearn.pipeline.Pipeline` ending in one; ``X`` is then passed
@@ -32,6 +36,8 @@ __all__ = [
     "ScoreDistributionDisplay",
     "ReconstructionDisplay",
     "LatentMapDisplay",
+    "AnomalyMapDisplay",
+    "FeatureContributionsDisplay",
 ]
 
 
@@ -579,5 +585,224 @@ class LatentMapDisplay:
         if self.estimator_name:
             ax.set_title(f"{self.estimator_name}: latent codes ({self.method})")
         ax.legend(fontsize="small")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class AnomalyMapDisplay:
+    """Images, their anomaly maps and the maps over the images, in three rows.
+
+    A map is :meth:`~sklearn_ganad.base.BaseGANDetector.anomaly_map`: each
+    pixel's part of the image's anomaly score (the map sums to the score).
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_images, C, H, W)
+    maps : ndarray of shape (n_images, H, W)
+    scores : ndarray of shape (n_images,), default=None
+        Anomaly scores (``-score_samples``), shown in the column titles.
+    titles : list of str, default=None
+        One title per column (e.g. the label of each image).
+    estimator_name : str, default=None
+
+    Attributes
+    ----------
+    axes_ : ndarray of matplotlib Axes of shape (3, n_images)
+        Rows: input, anomaly map, overlay.
+    figure_ : matplotlib Figure
+    """
+
+    def __init__(self, *, images, maps, scores=None, titles=None, estimator_name=None):
+        self.images = images
+        self.maps = maps
+        self.scores = scores
+        self.titles = titles
+        self.estimator_name = estimator_name
+
+    @classmethod
+    def from_estimator(cls, estimator, X, *, n_images=8, titles=None, **kwargs):
+        """Compute the anomaly maps of the first ``n_images`` images of ``X`` and plot them.
+
+        Parameters
+        ----------
+        estimator : detector fitted on images, or Pipeline ending in one
+        X : array-like of images, as the detector was fitted on
+        n_images : int, default=8
+        titles : list of str, default=None
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : AnomalyMapDisplay
+        """
+        transform, detector = _fitted_detector(estimator, cls.__name__)
+        if detector.image_shape_ is None:
+            raise ValueError(
+                f"{cls.__name__} needs a detector fitted on images; this one was fitted on "
+                "a table: use FeatureContributionsDisplay."
+            )
+        if n_images < 1:
+            raise ValueError(f"n_images must be at least 1, got {n_images}.")
+        if titles is not None and len(titles) < min(n_images, len(X)):
+            raise ValueError(
+                f"{len(titles)} titles for {min(n_images, len(X))} images; give one per image."
+            )
+        Xt = transform(X[:n_images])
+        maps = detector.anomaly_map(Xt)
+        display = cls(
+            images=np.asarray(Xt, dtype=np.float32).reshape(-1, *detector.image_shape_),
+            maps=maps,
+            scores=maps.sum(axis=(1, 2)),
+            titles=None if titles is None else list(titles)[:n_images],
+            estimator_name=type(detector).__name__,
+        )
+        return display.plot(**kwargs)
+
+    def plot(self, *, cmap="gray", map_cmap="inferno", alpha=0.6, figure=None):
+        """Draw the three rows; all maps share one colour scale.
+
+        Parameters
+        ----------
+        cmap : str, default="gray"
+            Colour map of one-channel images.
+        map_cmap : str, default="inferno"
+            Colour map of the anomaly maps.
+        alpha : float, default=0.6
+            Opacity of the map over the image in the last row.
+        figure : matplotlib Figure, default=None
+
+        Returns
+        -------
+        display : AnomalyMapDisplay
+        """
+        plt = _pyplot(type(self).__name__)
+        images = np.asarray(self.images, dtype=float)
+        maps = np.asarray(self.maps, dtype=float)
+        if images.ndim != 4 or maps.shape != (images.shape[0], *images.shape[2:]):
+            raise ValueError(
+                "images must have shape (n, C, H, W) and maps (n, H, W); got "
+                f"{images.shape} and {maps.shape}."
+            )
+        n_images = len(images)
+        if figure is None:
+            figure = plt.figure(figsize=(1.2 * n_images + 1, 4))
+        axes = figure.subplots(3, n_images, squeeze=False)
+        pictures = _as_display_images(images)
+        vmax = float(maps.max()) or 1.0
+        for column in range(n_images):
+            for row in range(3):
+                ax = axes[row, column]
+                if row != 1:
+                    ax.imshow(pictures[column], cmap=cmap, vmin=0.0, vmax=1.0)
+                if row != 0:
+                    ax.imshow(maps[column], cmap=map_cmap, vmin=0.0, vmax=vmax,
+                              alpha=alpha if row == 2 else 1.0)  # fmt: skip
+                ax.set_xticks([])
+                ax.set_yticks([])
+            title = [] if self.titles is None else [str(self.titles[column])]
+            if self.scores is not None:
+                title.append(f"{float(self.scores[column]):.3g}")
+            if title:
+                axes[0, column].set_title("\n".join(title), fontsize="small")
+        for row, label in enumerate(("input", "anomaly map", "overlay")):
+            axes[row, 0].set_ylabel(label, fontsize="small")
+        if self.estimator_name:
+            figure.suptitle(f"{self.estimator_name}: anomaly maps")
+        self.axes_, self.figure_ = axes, figure
+        return self
+
+
+class FeatureContributionsDisplay:
+    """The largest per-feature contributions to one row's anomaly score, as bars.
+
+    Contributions are
+    :meth:`~sklearn_ganad.base.BaseGANDetector.feature_contributions`: they
+    sum, over all features, to the row's anomaly score.
+
+    Parameters
+    ----------
+    contributions : ndarray of shape (n_features,)
+        One row's contributions.
+    feature_names : list of str, default=None
+        Names of the features; ``x0, x1, ...`` when None.
+    max_features : int, default=10
+        How many of the largest contributions to draw.
+    estimator_name : str, default=None
+
+    Attributes
+    ----------
+    bars_ : matplotlib BarContainer
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    """
+
+    def __init__(self, *, contributions, feature_names=None, max_features=10,
+                 estimator_name=None):  # fmt: skip
+        self.contributions = contributions
+        self.feature_names = feature_names
+        self.max_features = max_features
+        self.estimator_name = estimator_name
+
+    @classmethod
+    def from_estimator(cls, estimator, X, *, row=0, max_features=10, ax=None, **kwargs):
+        """Compute one row's contributions and plot the largest.
+
+        Parameters
+        ----------
+        estimator : fitted detector, or Pipeline ending in one
+        X : array-like of shape (n_samples, n_features)
+        row : int, default=0
+            Index of the row of ``X`` to explain.
+        max_features : int, default=10
+        ax : matplotlib Axes, default=None
+        **kwargs : dict
+            Passed to matplotlib's ``barh``.
+
+        Returns
+        -------
+        display : FeatureContributionsDisplay
+        """
+        transform, detector = _fitted_detector(estimator, cls.__name__)
+        n_rows = len(X)
+        if not -n_rows <= row < n_rows:
+            raise ValueError(f"row {row} is out of range for X of {n_rows} rows.")
+        one_row = X.iloc[[row]] if hasattr(X, "iloc") else np.asarray(X)[[row]]
+        contributions = np.asarray(detector.feature_contributions(transform(one_row)))[0]
+        names = getattr(estimator, "feature_names_in_", getattr(X, "columns", None))
+        display = cls(
+            contributions=contributions.ravel(),
+            feature_names=None if names is None else [str(name) for name in names],
+            max_features=max_features,
+            estimator_name=type(detector).__name__,
+        )
+        return display.plot(ax=ax, **kwargs)
+
+    def plot(self, ax=None, **kwargs):
+        """Draw the bars, the largest on top.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        **kwargs : dict
+            Passed to matplotlib's ``barh``.
+
+        Returns
+        -------
+        display : FeatureContributionsDisplay
+        """
+        if self.max_features < 1:
+            raise ValueError(f"max_features must be at least 1, got {self.max_features}.")
+        ax = _axes(ax, type(self).__name__)
+        contributions = np.asarray(self.contributions, dtype=float)
+        names = self.feature_names or [f"x{j}" for j in range(len(contributions))]
+        if len(names) != len(contributions):
+            raise ValueError(f"{len(names)} feature names for {len(contributions)} contributions.")
+        order = np.argsort(-contributions, kind="stable")[: self.max_features][::-1]
+        self.bars_ = ax.barh([names[j] for j in order], contributions[order], **kwargs)
+        total = contributions.sum()
+        ax.set_xlabel(f"contribution to the anomaly score (row total {total:.3g})")
+        if self.estimator_name:
+            ax.set_title(f"{self.estimator_name}: largest feature contributions")
         self.ax_, self.figure_ = ax, ax.figure
         return self

@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.utils._param_validation import StrOptions
 
 from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
 from sklearn_ganad.utils import all_detectors
@@ -48,6 +49,16 @@ ALL_DETECTORS = [cls for _, cls in all_detectors()]
 _missing = [cls.__name__ for cls in ALL_DETECTORS if cls not in FAST_PARAMS]
 if _missing:
     raise LookupError(f"tests/_params.py has no FAST_PARAMS for {_missing}")
+
+
+def score_methods(detector_class):
+    """The ``score_method`` values a detector accepts, sorted."""
+    (options,) = [
+        constraint
+        for constraint in detector_class._parameter_constraints["score_method"]
+        if isinstance(constraint, StrOptions)
+    ]
+    return sorted(options.options)
 
 
 def make_fast(detector_class, **overrides):

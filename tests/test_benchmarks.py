@@ -484,3 +484,31 @@ def test_bench_gpu_runs_on_the_cpu_and_says_so(capsys):
     assert "| GANomaly | 32 | 64 |" in out
     if not torch.cuda.is_available():
         assert "No GPU found" in out
+
+
+def test_bench_onnx_scores_both_ways(capsys):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from benchmarks import bench_onnx
+
+    results = bench_onnx.main(["--methods", "GANomaly", "--rows", "3000", "--features", "12"])
+    figures = results["GANomaly"]
+    assert figures["onnxruntime_rows_per_second"] > 0 and figures["speedup"] > 0
+    assert figures["max_relative_difference"] < 1e-5
+    assert "GANomaly  score_samples" in capsys.readouterr().out
+
+
+def test_bench_explain_corrupts_what_it_says():
+    from benchmarks import bench_explain
+
+    train, test, columns = bench_explain.corrupted_table(shift=6.0)
+    original = bench_explain.corrupted_table(shift=0.0)[1]
+    changed = test != original
+    # Exactly one column per test row, the one named, by 6 training sd.
+    assert np.array_equal(changed.sum(axis=1), np.ones(len(test)))
+    assert np.array_equal(changed.argmax(axis=1), columns)
+    shifts = np.abs(test - original)[np.arange(len(test)), columns]
+    np.testing.assert_allclose(shifts, 6.0 * train.std(axis=0)[columns], rtol=1e-4)
+    train, images, masks = bench_explain.patched_digits()
+    assert masks.sum(axis=(1, 2)).tolist() == [9] * len(images)
+    assert np.all(images[:, 0][masks] == 1.0)

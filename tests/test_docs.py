@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "sklearn_ganad.callbacks",
     "sklearn_ganad.utils",
     "sklearn_ganad.presets",
+    "sklearn_ganad.export",
 ]
 
 
@@ -124,3 +125,19 @@ def test_large_data_dask_recipes_run(large_data_page):
     namespace = _run_blocks(large_data_page, [first, *dask_blocks])
     assert len(namespace["frame_scores"]) == 2000
     assert namespace["trained"].n_samples_seen_ == 2000
+
+
+def test_deploy_and_explain_recipes_run(tmp_path, monkeypatch):
+    for module in ("onnx", "onnxscript", "onnxruntime"):
+        pytest.importorskip(module, reason=f"{module} is not installed (pip install '.[onnx]')")
+    page = DOCS / "deploy_and_explain.rst"
+    if not page.exists():
+        pytest.skip("docs/ is not part of this installation")
+    monkeypatch.chdir(tmp_path)
+    blocks = _literal_blocks(page)
+    assert {section for section, _ in blocks} == {"Exporting to ONNX", "Explaining scores"}
+    namespace = _run_blocks(page, blocks)
+    assert (tmp_path / "ganomaly.onnx").exists() and (tmp_path / "pipeline.onnx").exists()
+    assert not (tmp_path / "pca.onnx").exists()
+    assert namespace["contributions"].shape == (5, 30)
+    assert len(namespace["display"].contributions) == 30

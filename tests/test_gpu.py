@@ -56,3 +56,29 @@ def test_mixed_precision_on_cuda(cls, precision, small_table):
     assert np.isfinite(detector.score_samples(small_table)).all()
     if precision == "16":
         assert set(detector.net_.grad_scalers_) == set(detector.net_.module_.players)
+
+
+@pytest.mark.parametrize("cls", [c for c in ALL_DETECTORS if c._score_is_one_pass],
+                         ids=lambda c: c.__name__)  # fmt: skip
+def test_a_detector_trained_on_cuda_exports_for_the_cpu(cls, small_table, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from sklearn_ganad.export import export_onnx
+
+    X = small_table.astype(np.float32)
+    detector = make_fast(cls, device="cuda").fit(X)
+    path = export_onnx(detector, tmp_path / "detector.onnx")
+    assert next(detector.net_.module_.parameters()).is_cuda  # the fitted one is untouched
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    scores = session.run(["score_samples"], {"X": X})[0]
+    # CUDA scores in float32 (TF32 may be on): a looser match than on the CPU.
+    np.testing.assert_allclose(scores, detector.score_samples(X), rtol=1e-3, atol=1e-5)
+
+
+def test_feature_contributions_on_cuda_sum_to_the_score(small_table):
+    from sklearn_ganad import EGBAD
+
+    X = small_table.astype(np.float32)
+    detector = make_fast(EGBAD, device="cuda").fit(X)
+    contributions = detector.feature_contributions(X)
+    np.testing.assert_allclose(contributions.sum(axis=1), -detector.score_samples(X), rtol=1e-4)

@@ -69,8 +69,10 @@ class PairDiscriminator(nn.Module):
     def _pair(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if self.image_shape is None:
             return torch.cat([a, b], dim=1)
-        shape = (len(a), *self.image_shape)
-        return torch.cat([a.view(shape), b.view(shape)], dim=2).flatten(1)
+        # unflatten, not view((len(a), ...)): len() would fix the batch size
+        # of an exported graph.
+        images = [side.unflatten(1, self.image_shape) for side in (a, b)]
+        return torch.cat(images, dim=2).flatten(1)
 
     def features(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Return the features of the pair, shape (n, d)."""
