@@ -9,6 +9,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -970,3 +971,40 @@ def _check_float32_range(X, feature_names=None):
             f"{', '.join(names)}{more}; the networks compute in float32. Rescale these "
             "features (e.g. a log transform)."
         )
+
+
+def split_fitted_detector(estimator, caller):
+    """Return ``(head, detector)`` of a fitted detector or of a Pipeline ending in one.
+
+    Parameters
+    ----------
+    estimator : BaseGANDetector or Pipeline
+        A fitted detector of this package, or a fitted Pipeline whose last
+        step is one.
+    caller : str
+        What needs the detector, named in the error.
+
+    Returns
+    -------
+    head : Pipeline or None
+        The Pipeline's steps before the detector; None for a bare detector.
+    detector : BaseGANDetector
+
+    Raises
+    ------
+    TypeError
+        When the (last step of the) estimator is not one of the package's detectors.
+    sklearn.exceptions.NotFittedError
+        When it is not fitted.
+    """
+    head, detector = None, estimator
+    if isinstance(estimator, Pipeline):
+        check_is_fitted(estimator)
+        head, detector = estimator[:-1], estimator[-1]
+    if not isinstance(detector, BaseGANDetector):
+        raise TypeError(
+            f"{caller} needs one of sklearn_ganad's detectors (or a Pipeline ending in one); "
+            f"got {type(detector).__name__}."
+        )
+    check_is_fitted(detector)
+    return head, detector

@@ -23,13 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._version import __version__
-from .base import BaseGANDetector
+from .base import split_fitted_detector
 
 __all__ = ["export_onnx", "ONNX_OUTPUTS"]
 
@@ -128,7 +126,8 @@ def export_onnx(estimator, path, *, part="score", opset_version=None):
     """
     if part not in _PARTS:
         raise ValueError(f"part must be one of {_PARTS}; got {part!r}.")
-    steps, detector = _split(estimator)
+    head, detector = split_fitted_detector(estimator, "export_onnx")
+    steps = [] if head is None else list(head.steps)
     _require_exporter()
     if part == "score" and not detector._score_is_one_pass:
         raise ValueError(
@@ -196,22 +195,6 @@ def _quiet_exporter_logs():
         yield
     finally:
         logger.setLevel(level)
-
-
-def _split(estimator):
-    """Return ``(steps, detector)``: the (name, transformer) pairs before it, and it."""
-    if isinstance(estimator, Pipeline):
-        check_is_fitted(estimator)
-        steps, detector = list(estimator.steps[:-1]), estimator.steps[-1][1]
-    else:
-        steps, detector = [], estimator
-    if not isinstance(detector, BaseGANDetector):
-        raise TypeError(
-            "export_onnx exports sklearn_ganad's detectors (or a Pipeline ending in one); "
-            f"got {type(detector).__name__}."
-        )
-    check_is_fitted(detector)
-    return steps, detector
 
 
 def _require_exporter():

@@ -53,6 +53,7 @@ class ModelFileError(ValueError):
 
 
 def _final_estimator(model):
+    # Not split_fitted_detector: a header is read from any model, fitted or not.
     return model.steps[-1][1] if isinstance(model, Pipeline) else model
 
 

@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._net import epoch_losses
-from .base import BaseGANDetector
+from .base import split_fitted_detector
 
 __all__ = [
     "TrainingCurvesDisplay",
@@ -60,24 +60,10 @@ def _axes(ax, caller):
     return ax
 
 
-def _split_pipeline(estimator):
-    """Return ``(transform, detector)``: the steps before the detector, and it."""
-    if isinstance(estimator, Pipeline):
-        check_is_fitted(estimator)
-        head = estimator[:-1]
-        return head.transform, estimator[-1]
-    return (lambda X: X), estimator
-
-
 def _fitted_detector(estimator, caller):
-    """The pipeline's transform and its final detector, one of the package's."""
-    transform, detector = _split_pipeline(estimator)
-    if not isinstance(detector, BaseGANDetector):
-        raise TypeError(
-            f"{caller} needs one of sklearn_ganad's detectors; got {type(detector).__name__}."
-        )
-    check_is_fitted(detector)
-    return transform, detector
+    """The pipeline's transform (identity for a bare detector) and its final detector."""
+    head, detector = split_fitted_detector(estimator, caller)
+    return (head.transform if head is not None else (lambda X: X)), detector
 
 
 class TrainingCurvesDisplay:
@@ -261,7 +247,7 @@ class ScoreDistributionDisplay:
             )
         check_is_fitted(estimator)
         scores = getattr(estimator, response_method)(X)
-        _, detector = _split_pipeline(estimator)
+        detector = estimator[-1] if isinstance(estimator, Pipeline) else estimator
         if response_method == "decision_function":
             threshold = 0.0
         else:
