@@ -77,7 +77,7 @@ def measure(method, X, batch_size, epochs, device, precision, seed=0):
     start = time.perf_counter()
     plain_fit(
         model, X, method=method, epochs=epochs, batch_size=batch_size, lr=detector.lr_,
-        betas=(0.5, 0.999), seed=seed, ema_decay=detector.get_params().get("ema_decay"),
+        betas=(0.5, 0.999), seed=seed, ema_decay=getattr(detector, "ema_decay_", None),
         device=device, precision=precision,
     )  # fmt: skip
     _synchronize(device)

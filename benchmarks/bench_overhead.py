@@ -207,7 +207,7 @@ def run(method, n_samples, n_features, epochs, repeats, seed=0):
         plain_fit(
             model, X, method=method, epochs=epochs, batch_size=spec["batch_size"],
             lr=detector.lr_, betas=(0.5, 0.999), seed=seed,
-            ema_decay=detector.get_params().get("ema_decay"),
+            ema_decay=getattr(detector, "ema_decay_", None),
         )  # fmt: skip
         timings["plain"].append(time.perf_counter() - start)
 

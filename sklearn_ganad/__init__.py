@@ -14,6 +14,7 @@ from .exceptions import (
     InconsistentVersionWarning,
     TrainingDivergedWarning,
     TrainingInterruptedWarning,
+    UnreliableScoreWarning,
 )
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "TrainingInterruptedWarning",
     "ConstantScoresWarning",
     "InconsistentVersionWarning",
+    "UnreliableScoreWarning",
     "__version__",
 ]

@@ -41,6 +41,18 @@ class ConstantScoresWarning(UserWarning):
     """
 
 
+class UnreliableScoreWarning(UserWarning):
+    """The chosen score is known to rank anomalies backwards on this kind of data.
+
+    Raised when training starts (``fit``, or the first ``partial_fit``) for
+    a combination that the package's benchmarks found inverted (ROC AUC well
+    below 0.5), such as ALAD's ``score_method="logits"`` on images. The
+    detector is fitted as asked; the message names the score to use
+    instead. Turn it into an error with
+    ``warnings.simplefilter("error", UnreliableScoreWarning)``.
+    """
+
+
 class InconsistentVersionWarning(UserWarning):
     """A detector was unpickled by another version of sklearn-ganad than wrote it.
 

@@ -1,12 +1,14 @@
 """EGBAD and ALAD: the BiGAN core, the papers' networks, every score variant."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from sklearn_ganad import ALAD, EGBAD
+from sklearn_ganad import ALAD, EGBAD, UnreliableScoreWarning
 from sklearn_ganad.datasets import load_digits_one_class
 from sklearn_ganad.presets import paper_params
 
@@ -181,6 +183,35 @@ def test_images_use_convolutional_networks(cls, small_images):
     assert all(spectral) if cls is ALAD else not any(spectral)
     assert not any(hasattr(m, "parametrizations") for m in model.generator.modules())
     assert detector.score_samples(small_images).shape == (len(small_images),)
+
+
+def test_ema_decay_auto_resolves_per_input_kind(small_images, kdd_shaped):
+    # ALAD averages its weights on images only; EGBAD's "auto" is its 0.9999.
+    on_images = make_fast(ALAD).fit(small_images)
+    assert on_images.ema_decay_ == on_images.net_.ema_decay == 0.999
+    on_table = make_fast(ALAD).fit(kdd_shaped[:40])
+    assert on_table.ema_decay_ is None and on_table.net_.ema_decay is None
+    assert make_fast(EGBAD, ema_decay="auto").fit(small_images).net_.ema_decay == 0.9999
+    assert make_fast(ALAD, ema_decay=0.5).fit(small_images).net_.ema_decay == 0.5
+    assert ALAD().get_params()["ema_decay"] == "auto"
+    # A model saved before ema_decay_ existed keeps the decay it was fitted with.
+    state = make_fast(ALAD, ema_decay=0.5).fit(kdd_shaped[:40]).__getstate__()
+    del state["ema_decay_"]
+    state["ema_decay"] = "auto"  # e.g. set_params after fitting
+    legacy = ALAD.__new__(ALAD)
+    legacy.__setstate__(state)
+    assert legacy.ema_decay_ == 0.5
+
+
+def test_alad_logits_score_on_images_warns(small_images, kdd_shaped):
+    # "logits" ranked every image task of the benchmarks backwards.
+    with pytest.warns(UnreliableScoreWarning, match="score_method='fm'") as record:
+        make_fast(ALAD, score_method="logits").fit(small_images)
+    assert record[0].filename == __file__  # points at the caller
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnreliableScoreWarning)
+        make_fast(ALAD, score_method="logits").fit(kdd_shaped[:40])
+        make_fast(ALAD).fit(small_images)
 
 
 @pytest.mark.parametrize("cls", [EGBAD, ALAD])

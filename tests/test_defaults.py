@@ -177,16 +177,18 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
         pytest.skip("docs/ is not part of this installation")
     text = " ".join(guide.read_text().split())
     steps = GANomaly._auto_train_steps
-    assert all(cls._auto_train_steps == steps for cls in ALL_DETECTORS if cls is not ALAD)
+    bigans = (EGBAD, ALAD)
+    assert all(cls._auto_train_steps == steps for cls in ALL_DETECTORS if cls not in bigans)
     assert f"about {steps['mlp']:,} mini-batches for tables and {steps['conv']:,} for images" in (
         text
     )
-    # ALAD's images train for fewer steps (its step costs about three of EGBAD's).
-    assert ALAD._auto_train_steps == {"mlp": steps["mlp"], "conv": 700}
-    assert "(700 for ALAD" in text
-    assert ALAD().get_params()["conv_channels"] == "auto"
-    assert ALAD()._auto_conv_channels((1, 8, 8)) == (64, 128, 256, 512)
-    assert ALAD()._auto_conv_channels((1, 28, 28)) == (32, 64, 128, 256)
+    # The BiGANs' images train for fewer steps, with half the widths above 16x16.
+    for cls in bigans:
+        assert cls._auto_train_steps == {"mlp": steps["mlp"], "conv": 200}
+        assert cls().get_params()["conv_channels"] == "auto"
+        assert cls()._auto_conv_channels((1, 8, 8)) == (64, 128, 256, 512)
+        assert cls()._auto_conv_channels((1, 28, 28)) == (32, 64, 128, 256)
+    assert "(200 for the BiGANs, EGBAD and ALAD" in text
     assert f"at most {GANomaly._auto_max_epochs:,} epochs" in text
     assert AnoGAN._auto_search_iter == {"mlp": 100, "conv": 20}
     assert "100 steps per row for tables and 20 for images" in text

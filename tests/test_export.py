@@ -71,6 +71,7 @@ def test_onnx_scores_equal_score_samples_on_tables(cls, score_method, table, tmp
         _assert_matches(_run(path, rows), detector, rows)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn_ganad.UnreliableScoreWarning")
 @pytest.mark.parametrize(
     "cls, score_method",
     [(cls, method) for cls in ONE_PASS for method in score_methods(cls)],
