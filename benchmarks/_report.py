@@ -242,7 +242,8 @@ def markdown_report(rows: pd.DataFrame, notes: dict, metadata: dict) -> str:
         f"Command: `{metadata['command']}`  ",
         f"Machine: {metadata['machine']}; torch {metadata['torch']}, scikit-learn "
         f"{metadata['sklearn']}, pyod {metadata['pyod']}; device {metadata['device']}; "
-        f"{metadata['total_minutes']:.1f} minutes in all.",
+        f"{metadata['total_minutes']:.1f} minutes in all"
+        + (f", over {metadata['sittings']} sittings." if metadata.get("sittings", 1) > 1 else "."),
         "",
         "Anomalies are the positive class. Precision, recall and F1 flag the test scores at or "
         "above the protocol's percentile (80th for KDDCUP99, the test set's normal share "

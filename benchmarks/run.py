@@ -11,7 +11,14 @@ Profiles:
 * ``quick``: CPU-sized (KDDCUP99 subsampled, short training), about 40 minutes
   on two cores for everything (the seven GAN detectors and five peers; PyOD's
   AutoEncoder and DeepSVDD add about three minutes, an estimate);
+* ``full``: the papers' full data (every KDDCUP99 row, both MNIST protocols)
+  with budgets cut to minutes per method and seed on two cores, three seeds;
+  hours in all, so it is run with ``--resume`` over several sittings;
 * ``paper``: the papers' data sizes and budgets, meant for a GPU.
+
+Every finished (data set, task, method, seed) run is appended to
+``progress.jsonl`` at once; ``--resume`` skips those an earlier, interrupted
+sitting finished.
 
 The ``adbench`` data set (not run by default) is a development suite: the 26
 ADBench tables in ``<data dir>/adbench``, every method with its defaults,
@@ -25,6 +32,7 @@ Examples::
     python -m benchmarks --profile quick --compare benchmarks/results/quick/results.csv
     python -m benchmarks --profile quick --methods AnoGAN FAnoGAN --update  # add methods
     python -m benchmarks --profile quick --datasets adbench --out benchmarks/results/adbench
+    python -m benchmarks --profile full --resume  # again until complete
     python -m benchmarks --profile paper --device cuda --out benchmarks/results/paper
 """
 
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import threading
@@ -49,7 +58,7 @@ from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
 from . import _report
 from ._methods import DEFAULT_METHODS, DEFAULTS_ONLY, METHODS, PYOD_AVAILABLE, SKIPPED
-from ._tasks import DATASETS, DEFAULT_DATASETS, REPO, default_data_dir
+from ._tasks import DATASETS, DEFAULT_DATASETS, REPO, default_data_dir, subsample_rows
 
 
 class PeakMemory:
@@ -88,6 +97,97 @@ class PeakMemory:
         self._max = max(self._max, self._rss_mb())
         self.peak_mb = self._max - self._baseline
         return False
+
+
+class Progress:
+    """The finished runs of an output folder: ``progress.jsonl``, a JSON line per run.
+
+    A run is one (data set, task, method, seed): its rows (one per score
+    variant) and seconds are appended and flushed to disk as soon as it
+    finishes, so an interrupted benchmark loses at most the run in flight.
+    ``resume=True`` keeps the file's runs and :meth:`finished` hands them back
+    to be skipped; runs that failed are run again. A run without ``resume``
+    starts the file anew.
+    """
+
+    FILE = "progress.jsonl"
+
+    def __init__(self, out, profile, defaults, *, resume):
+        self.path = Path(out) / self.FILE
+        self.settings = {"profile": profile, "defaults": bool(defaults)}
+        self.sitting = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.runs = self._read() if resume else {}
+        # Anew, or rewritten with the runs read: a line the interruption cut
+        # must not swallow the next one appended.
+        with open(self.path, "w") as handle:
+            handle.writelines(json.dumps(run, default=float) + "\n" for run in self.runs.values())
+
+    def _read(self):
+        runs = {}
+        if not self.path.is_file():
+            return runs
+        with open(self.path) as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    run = json.loads(line)
+                except json.JSONDecodeError:
+                    # The line the interruption cut: that run is run again.
+                    print(f"{self.path}: line {number} is incomplete; its run is run again")
+                    continue
+                if run["settings"] != self.settings:
+                    sys.exit(
+                        f"{self.path} holds runs with {run['settings']}, this run is "
+                        f"{self.settings}: resume with the same --profile and --defaults, "
+                        "or run without --resume to start anew."
+                    )
+                runs[tuple(run["key"])] = run  # a later line (a rerun) replaces an earlier
+        return runs
+
+    def finished(self, key):
+        """The rows of ``key``'s run if it finished without an error, else None."""
+        run = self.runs.get(key)
+        if run is None or any(row.get("error") for row in run["rows"]):
+            return None
+        return run["rows"]
+
+    def record(self, key, rows, seconds):
+        """Append ``key``'s finished run to the file, on disk before returning."""
+        run = dict(key=list(key), settings=self.settings, sitting=self.sitting,
+                   seconds=seconds, rows=rows)  # fmt: skip
+        self.runs[key] = run
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(run, default=float) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def minutes(self):
+        """Minutes the recorded runs took to fit and score, over every sitting."""
+        return sum(run["seconds"] for run in self.runs.values()) / 60
+
+    def sittings(self):
+        """How many sittings (invocations) the recorded runs took."""
+        return len({run["sitting"] for run in self.runs.values()})
+
+
+# The figures draw at most this many test rows (the same for every method), so
+# that their scores can be kept in the output folder for a resumed run.
+PLOT_ROWS = 10_000
+
+
+def _save_plot_scores(out, dataset, method, scores):
+    """Keep the plotted task's scores (``PLOT_ROWS`` of them) for a resumed run's figures."""
+    folder = out / "scores" / dataset
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = subsample_rows(len(scores), PLOT_ROWS, 0)
+    np.save(folder / f"{method}.npy", np.asarray(scores, dtype=np.float32)[rows])
+
+
+def _load_plot_scores(out, dataset, methods):
+    """The kept scores of ``methods`` on ``dataset``'s plotted task (those on disk)."""
+    folder = out / "scores" / dataset
+    return {m: np.load(folder / f"{m}.npy") for m in methods if (folder / f"{m}.npy").is_file()}
 
 
 def run_one(task, method, profile, seed, device):
@@ -140,7 +240,7 @@ def parse_args(argv):
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1],
     )  # fmt: skip
-    parser.add_argument("--profile", choices=["quick", "paper"], default="quick")
+    parser.add_argument("--profile", choices=["quick", "full", "paper"], default="quick")
     parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS), default=None)
     parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=None)
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
@@ -165,6 +265,11 @@ def parse_args(argv):
     parser.add_argument("--update", action="store_true",
                         help="add to the output folder's results: keep its rows of the methods "
                         "and data sets not run now, replace the others")  # fmt: skip
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run in the output folder: keep the "
+                        "(data set, task, method, seed) runs it finished (progress.jsonl) "
+                        "and run only the others; rerun with the same arguments until "
+                        "complete")  # fmt: skip
     parser.add_argument("--compare", type=Path, default=None,
                         help="a results.csv to compare this run with (exit 1 if they differ "
                         "by more than seed noise)")  # fmt: skip
@@ -174,7 +279,7 @@ def parse_args(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    datasets = args.datasets or DEFAULT_DATASETS
+    datasets = args.datasets or DEFAULT_DATASETS[args.profile]
     methods = args.methods or DEFAULT_METHODS
     DEFAULTS_ONLY["enabled"] = args.defaults
     if args.defaults:
@@ -188,7 +293,7 @@ def main(argv=None):
     previous = None
     if args.update:
         previous = _previous_run(out)
-    started = time.perf_counter()
+    progress = Progress(out, args.profile, args.defaults, resume=args.resume)
     rows, notes = [], {}
     for dataset in datasets:
         builder, profile_seeds = DATASETS[dataset]
@@ -215,33 +320,52 @@ def main(argv=None):
         )
         for task_index, task in enumerate(tasks):
             for seed_index, seed in enumerate(seeds):
-                plotted = {}
+                plotted = task_index == 0 and seed_index == 0 and not args.no_plots
                 for method in run_methods:
-                    for row, scores in run_one(task, method, args.profile, seed, args.device):
+                    key = (dataset, task.name, method, seed)
+                    finished = progress.finished(key)
+                    if finished is not None:
+                        rows.extend(finished)
+                        print(f"{dataset} {task.name} seed {seed} {method}: done in an "
+                              "earlier sitting (progress.jsonl), skipped", flush=True)  # fmt: skip
+                        continue
+                    start = time.perf_counter()
+                    results = run_one(task, method, args.profile, seed, args.device)
+                    for row, scores in results:
                         rows.append(row)
-                        elapsed = time.perf_counter() - started
+                        elapsed = progress.minutes() * 60 + time.perf_counter() - start
                         print(
-                            f"[{elapsed:7.1f}s] {dataset} {task.name} seed {seed} "
-                            f"{row['method']}: AUC {row.get('roc_auc', np.nan):.3f} "
+                            f"[{elapsed:7.1f}s] {dataset} {task.name} seed "
+                            f"{seed} {row['method']}: AUC {row.get('roc_auc', np.nan):.3f} "
                             f"F1 {row.get('f1', np.nan):.3f} fit {row.get('fit_seconds', 0):.1f}s",
                             flush=True,
                         )
-                        if scores is not None:
-                            plotted[row["method"]] = scores
+                        if scores is not None and plotted:
+                            _save_plot_scores(out, dataset, row["method"], scores)
+                    progress.record(key, [row for row, _ in results],
+                                    time.perf_counter() - start)  # fmt: skip
                     # Saved as it goes; an update keeps the earlier rows in it.
                     kept = previous["rows"] if previous is not None else []
                     pd.DataFrame(kept + rows).to_csv(out / "results.csv", index=False)
-                if task_index == 0 and seed_index == 0 and plotted and not args.no_plots:
-                    _report.plot_task(
-                        plotted, task.y_test, task.threshold_percentile,
-                        f"{dataset} {task.name}" if len(tasks) > 1 else dataset,
-                        out / "figures" / dataset,
-                    )  # fmt: skip
+                if plotted:
+                    names = [
+                        row["method"] for row in rows
+                        if (row["dataset"], row["task"], row["seed"]) == (dataset, task.name, seed)
+                        and row["error"] is None
+                    ]  # fmt: skip
+                    scores = _load_plot_scores(out, dataset, names)
+                    if scores:
+                        _report.plot_task(
+                            scores, task.y_test[subsample_rows(len(task.y_test), PLOT_ROWS, 0)],
+                            task.threshold_percentile,
+                            f"{dataset} {task.name}" if len(tasks) > 1 else dataset,
+                            out / "figures" / dataset,
+                        )  # fmt: skip
     for dataset, caps in _train_cap_notes(rows).items():
         notes.setdefault(dataset, []).extend(caps)
 
-    elapsed_minutes = (time.perf_counter() - started) / 60
-    command = "python -m benchmarks " + " ".join(argv)
+    elapsed_minutes = progress.minutes()
+    command = "python -m benchmarks " + " ".join(a for a in argv if a != "--resume")
     if previous is not None:
         rows = previous["rows"] + rows
         for dataset, dataset_notes in previous["notes"].items():
@@ -259,6 +383,7 @@ def main(argv=None):
         pyod=_pyod_version(),
         device=args.device,
         total_minutes=elapsed_minutes,
+        sittings=progress.sittings(),
         date=time.strftime("%Y-%m-%d"),
     )
     frame.to_csv(out / "results.csv", index=False)

@@ -145,6 +145,113 @@ def test_tasks_split_a_run_and_update_keeps_the_other_tasks(tmp_path):
         main([*base, "--tasks", "10"])
 
 
+def _count_runs(monkeypatch):
+    """Make ``benchmarks.run.run_one`` record the (method, seed) of each call."""
+    from benchmarks import run
+
+    calls, real = [], run.run_one
+
+    def counting(task, method, profile, seed, device):
+        calls.append((method, seed))
+        return real(task, method, profile, seed, device)
+
+    monkeypatch.setattr(run, "run_one", counting)
+    return calls
+
+
+def test_resume_runs_only_what_an_interrupted_run_left(tmp_path, monkeypatch, capsys):
+    args = ["--datasets", "digits", "--tasks", "0", "--seeds", "0", "1", "--methods",
+            "IsolationForest", "LocalOutlierFactor", "--out", str(tmp_path)]  # fmt: skip
+    main(args)
+    complete = pd.read_csv(tmp_path / "results.csv")
+    progress = (tmp_path / "progress.jsonl").read_text().splitlines()
+    assert len(progress) == 4  # a line per (method, seed) run, written as it finished
+    # Interrupted in the third run: two runs on disk, the third cut mid-line.
+    (tmp_path / "progress.jsonl").write_text("\n".join(progress[:2] + [progress[2][:40]]))
+    (tmp_path / "results.json").unlink()
+    calls = _count_runs(monkeypatch)
+    main([*args, "--resume"])
+    assert calls == [("IsolationForest", 1), ("LocalOutlierFactor", 1)]
+    out = capsys.readouterr().out
+    assert out.count("done in an earlier sitting") == 2 and "line 3 is incomplete" in out
+    resumed = pd.read_csv(tmp_path / "results.csv")
+    assert resumed[["method", "seed"]].equals(complete[["method", "seed"]])  # same order
+    np.testing.assert_array_equal(resumed["roc_auc"], complete["roc_auc"])
+    summary = (tmp_path / "summary.md").read_text()
+    assert "--resume" not in summary and "| LocalOutlierFactor | peer |" in summary
+    assert "minutes in all, over 2 sittings." in summary
+    import json
+
+    metadata = json.loads((tmp_path / "results.json").read_text())["metadata"]
+    assert metadata["sittings"] == 2
+    # The figures draw both methods, one of them from the first sitting's scores.
+    assert sorted(p.name for p in (tmp_path / "scores" / "digits").iterdir()) == [
+        "IsolationForest.npy", "LocalOutlierFactor.npy"
+    ]  # fmt: skip
+    assert (tmp_path / "figures" / "digits_roc.png").stat().st_size > 0
+    # Complete: a further resume runs nothing; a run without --resume starts anew.
+    calls.clear()
+    main([*args, "--resume", "--no-plots"])
+    assert calls == []
+    main([*args, "--no-plots", "--methods", "IsolationForest"])
+    assert len((tmp_path / "progress.jsonl").read_text().splitlines()) == 2
+
+
+def test_resume_reruns_failed_runs_and_refuses_other_settings(tmp_path, monkeypatch):
+    from benchmarks.run import Progress
+
+    progress = Progress(tmp_path, "quick", False, resume=False)
+    key = ("digits", "digit 0", "IsolationForest", 0)
+    progress.record(key, [{"method": "IsolationForest", "error": "MemoryError: "}], 1.0)
+    progress.record(("digits", "digit 0", "OneClassSVM", 0), [{"error": None}], 2.0)
+    again = Progress(tmp_path, "quick", False, resume=True)
+    assert again.finished(key) is None  # failed: run again
+    assert again.finished(("digits", "digit 0", "OneClassSVM", 0)) == [{"error": None}]
+    assert again.minutes() == pytest.approx(3.0 / 60)
+    with pytest.raises(SystemExit, match="same --profile and --defaults"):
+        Progress(tmp_path, "full", False, resume=True)
+    with pytest.raises(SystemExit, match="same --profile and --defaults"):
+        Progress(tmp_path, "quick", True, resume=True)
+
+
+def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
+    from benchmarks import _tasks
+    from benchmarks._methods import SKIPPED, TRAIN_CAPS, budget
+
+    assert _tasks.DEFAULT_DATASETS["full"] == [
+        "kddcup99", "kddcup99-unscaled", "arrhythmia", "mnist", "mnist-one-anomalous"
+    ]  # fmt: skip
+    for name in _tasks.DEFAULT_DATASETS["full"]:
+        assert _tasks.DATASETS[name][1]["full"] == (0, 1, 2)
+    for method in ("GANomaly", "EGBAD", "ALAD", "AnoGAN", "FAnoGAN"):
+        for dataset in ("kddcup99", "kddcup99-unscaled", "arrhythmia"):
+            params = budget("full", method, dataset)
+            # The protocols' data as the papers fed it, and a CPU budget, not 1e-5.
+            assert params["preprocessing"] is None
+            assert params["max_epochs"] <= 100 and params.get("lr", 1e-3) >= 1e-4
+    assert budget("full", "AnoGAN", "kddcup99")["n_search_iter"] == 500  # the paper's
+    assert budget("full", "GANomaly", "mnist-one-anomalous")["max_epochs"] == 15
+    assert budget("full", "EGBAD", "mnist") == {}  # its defaults
+    assert TRAIN_CAPS["full"]["LocalOutlierFactor"] == 50_000
+    assert SKIPPED["full"] == SKIPPED["quick"]
+
+
+def test_full_profile_uses_every_kddcup99_row(monkeypatch):
+    from sklearn.utils import Bunch
+
+    from benchmarks import _tasks
+
+    data = Bunch(
+        X_train=np.zeros((30_000, 3)), X_test=np.zeros((60_000, 3)),
+        y_test=np.zeros(60_000), threshold_percentile=80.0,
+    )  # fmt: skip
+    monkeypatch.setattr(_tasks, "load_kddcup99_from", lambda data_dir, scale: data)
+    (full,) = _tasks.kddcup99_tasks("full", None)
+    (quick,) = _tasks.kddcup99_tasks("quick", None)
+    assert (len(full.X_train), len(full.X_test)) == (30_000, 60_000)
+    assert (len(quick.X_train), len(quick.X_test)) == (20_000, 50_000)
+
+
 def test_dataset_budgets_override_their_family():
     from benchmarks._methods import budget
 
@@ -340,8 +447,8 @@ def test_adbench_tasks(adbench_data, monkeypatch):
     with pytest.raises(FileNotFoundError, match="no data folder"):
         _tasks.adbench_tasks("quick", None)
     # The existing families keep their flags.
-    assert _tasks.DATASETS["adbench"][1] == {"quick": (0,), "paper": (0, 1, 2)}
-    assert "adbench" not in _tasks.DEFAULT_DATASETS
+    assert _tasks.DATASETS["adbench"][1] == {"quick": (0,), "paper": (0, 1, 2), "full": (0, 1, 2)}
+    assert all("adbench" not in names for names in _tasks.DEFAULT_DATASETS.values())
 
 
 def test_peers_scale_raw_tables_only(adbench_data):
