@@ -16,7 +16,7 @@ from .losses import (
     norm_terms,
     wasserstein_critic_loss,
 )
-from .networks import NetworkSpec
+from .networks import NetworkSpec, make_anogan_mnist_discriminator, make_egbad_mnist_generator
 from .utils._docstring import fill_doc
 from .utils._registry import register_detector
 from .utils._torch import frozen, fused_adam_supported
@@ -460,6 +460,12 @@ class AnoGAN(_GANDetector):
     }
 
     _auto_latent_dim = {"mlp": 32, "conv": 100}
+    # The MNIST model of the EGBAD repository's AnoGAN (the paper's own
+    # networks, for retinal OCT patches, are not published).
+    _paper_image_networks = {
+        "generator": make_egbad_mnist_generator,
+        "discriminator": make_anogan_mnist_discriminator,
+    }
     # The search runs in float32, on chunks padded to one fixed size: the
     # matrix kernels then treat every row alike, so a row's score does not
     # depend on the rows around it, at half the cost of float64.
@@ -564,6 +570,12 @@ class AnoGAN(_GANDetector):
         )
         # The gradient penalty is per sample, which batch normalisation breaks.
         batch_norm = None if self.gan_loss == "standard" else False
+        if self.gan_loss == "wgan-gp" and self._uses_paper_networks(spec):
+            raise ValueError(
+                "architecture='paper' builds the EGBAD code's AnoGAN MNIST discriminator, "
+                "whose batch normalisation breaks the per-sample gradient penalty of "
+                "gan_loss='wgan-gp'; use architecture='conv' or gan_loss='standard'."
+            )
         model_class, wgan_options = AnoGANModel, {}
         if self.gan_loss == "wgan-gp":
             model_class = WassersteinAnoGANModel

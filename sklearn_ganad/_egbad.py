@@ -8,7 +8,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._bigan import BiGANModel, _BiGANDetector
 from .losses import bce_with_logits_per_sample, norm, norm_terms
-from .networks import NetworkSpec
+from .networks import (
+    NetworkSpec,
+    make_egbad_mnist_encoder,
+    make_egbad_mnist_generator,
+    make_egbad_mnist_joint_discriminator,
+)
 from .utils._docstring import fill_doc
 from .utils._registry import register_detector
 
@@ -178,8 +183,8 @@ class EGBAD(_BiGANDetector):
     discriminator and the generator step (the code draws the second from an
     independent shuffle, which changes nothing in expectation); the moving
     average warms up (see ``ema_decay``); images use the package's DCGAN-style
-    networks (see :mod:`sklearn_ganad.networks`) rather than EGBAD's exact
-    MNIST layers.
+    networks (see :mod:`sklearn_ganad.networks`) by default, and EGBAD's own
+    MNIST layers with ``architecture="paper"``.
 
     References
     ----------
@@ -203,6 +208,16 @@ class EGBAD(_BiGANDetector):
         "reconstruction_weight": [Interval(Real, 0, 1, closed="both")],
     }
     _auto_latent_dim = {"mlp": 32, "conv": 200}
+    # The authors' MNIST model (no spectral normalisation in EGBAD).
+    _paper_image_networks = {
+        "encoder": lambda shape, latent, negative_slope, spectral_norm: make_egbad_mnist_encoder(
+            shape, latent, negative_slope=negative_slope
+        ),
+        "generator": make_egbad_mnist_generator,
+        "joint_discriminator": lambda shape, latent, negative_slope, spectral_norm: (
+            make_egbad_mnist_joint_discriminator(shape, latent, negative_slope=negative_slope)
+        ),
+    }
     _auto_restore_best_weights = {"mlp": True, "conv": True}
 
     def __init__(

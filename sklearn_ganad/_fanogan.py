@@ -18,7 +18,7 @@ from .losses import (
     mean_squared_terms,
     wasserstein_critic_loss,
 )
-from .networks import NetworkSpec, make_encoder
+from .networks import NetworkSpec, make_encoder, make_resnet_critic, make_resnet_generator
 from .utils._docstring import fill_doc
 from .utils._registry import register_detector
 from .utils._warnings import external_stacklevel
@@ -284,10 +284,11 @@ class FAnoGAN(_GANDetector):
     objective. Callbacks see both stages; ``EarlyStopping`` ends a stage.
 
     The paper's networks are 64x64 residual nets with layer-normalised
-    critic; here images use the package's DCGAN-style networks (see
-    :mod:`sklearn_ganad.networks`) with no normalisation in the critic (the
-    penalty is per sample, which batch normalisation would break) and batch
-    normalisation in G and E; tables use perceptrons of the other methods'
+    critic, built with ``architecture="paper"`` (for any even image sides of
+    8 pixels or more); by default images use the package's DCGAN-style
+    networks (see :mod:`sklearn_ganad.networks`) with no normalisation in the
+    critic (the penalty is per sample, which batch normalisation would break)
+    and batch normalisation in G and E; tables use perceptrons of the other methods'
     KDDCUP99 sizes (our adaptation: the paper has no tabular model). As in
     the authors' code, E ends in tanh although the prior is N(0, I), and the
     encoder's optimizer is Adam with beta1 = 0 in place of RMSProp.
@@ -395,14 +396,22 @@ class FAnoGAN(_GANDetector):
         encoder_lr = self.lr_ if self.encoder_lr == "auto" else float(self.encoder_lr)
         return {"optimizer_encoder__lr": encoder_lr}
 
+    # The authors' 64x64 ResNet (WGAN-GP): the critic's layers, with a latent
+    # head, are also the izi_f encoder's.
+    _paper_image_networks = {
+        "generator": make_resnet_generator,
+        "discriminator": lambda shape, negative_slope: make_resnet_critic(shape),
+    }
+
     def _build_model(self, spec: NetworkSpec) -> FAnoGANModel:
-        encoder = torch.nn.Sequential(
-            make_encoder(
+        if self._uses_paper_networks(spec):
+            encoder = make_resnet_critic(spec.image_shape, self.latent_dim_, squeeze=False)
+        else:
+            encoder = make_encoder(
                 spec, self.latent_dim_, negative_slope=self.negative_slope,
                 batch_norm=spec.kind == "conv",
-            ),
-            torch.nn.Tanh(),
-        )  # fmt: skip
+            )  # fmt: skip
+        encoder = torch.nn.Sequential(encoder, torch.nn.Tanh())
         return FAnoGANModel(
             self._make_generator(spec),
             self._make_discriminator(spec, batch_norm=False),

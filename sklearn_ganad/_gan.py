@@ -37,8 +37,17 @@ class _GANDetector(BaseGANDetector):
         super()._check_parameters()
         check_widths("generator_layer_sizes", self.generator_layer_sizes)
 
+    #: The paper's image networks (``architecture="paper"``), by role:
+    #: "generator" (latent_dim, image_shape, output_activation=) and
+    #: "discriminator" (image_shape, negative_slope=).
+    _paper_image_networks: dict = {}
+
     def _make_generator(self, spec: NetworkSpec):
         """G: z -> x, batch-normalised for images (DCGAN), plain for tables."""
+        if self._uses_paper_networks(spec):
+            return self._paper_image_networks["generator"](
+                self.latent_dim_, spec.image_shape, output_activation=self.output_activation_
+            )
         return make_decoder(
             spec,
             self.latent_dim_,
@@ -49,6 +58,10 @@ class _GANDetector(BaseGANDetector):
 
     def _make_discriminator(self, spec: NetworkSpec, *, dropout=0.0, batch_norm=None):
         """D: x -> logit with a ``features`` hook; batch norm for images unless told."""
+        if self._uses_paper_networks(spec):
+            return self._paper_image_networks["discriminator"](
+                spec.image_shape, negative_slope=self.negative_slope
+            )
         if batch_norm is None:
             batch_norm = spec.kind == "conv"
         return make_discriminator(

@@ -71,7 +71,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "preprocessing": [StrOptions({"auto", "standard", "minmax"}), None],
-        "architecture": [StrOptions({"auto", "mlp", "conv"})],
+        "architecture": [StrOptions({"auto", "mlp", "conv", "paper"})],
         "image_shape": [tuple, list, None],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "hidden_layer_sizes": [tuple, list],
@@ -350,7 +350,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     # -- fitting -------------------------------------------------------------
 
     def _network_spec(self, n_features: int) -> NetworkSpec:
-        if self.architecture == "auto":
+        if self.architecture in ("auto", "paper"):
             kind = "conv" if self.image_shape_ is not None else "mlp"
         else:
             kind = self.architecture
@@ -365,6 +365,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             hidden_layer_sizes=check_widths("hidden_layer_sizes", self.hidden_layer_sizes),
             conv_channels=self._resolve_conv_channels(),
         )
+
+    def _uses_paper_networks(self, spec: NetworkSpec) -> bool:
+        """Whether the images of ``spec`` get the paper's own layers (``architecture="paper"``)."""
+        return spec.kind == "conv" and self.architecture == "paper"
 
     def _resolve_conv_channels(self) -> tuple:
         """``conv_channels``, ``"auto"`` resolved for the images; sets ``conv_channels_``."""

@@ -299,3 +299,12 @@ def test_fanogan_encoder_ends_in_tanh(small_table):
     detector = make_fast(FAnoGAN).fit(small_table)
     codes = detector.net_.module_.encoder(torch.from_numpy(small_table.astype(np.float32) * 100))
     assert codes.abs().max() <= 1.0
+
+
+def test_paper_networks_refuse_the_gradient_penalty(small_images):
+    # The EGBAD code's AnoGAN MNIST discriminator has batch norm, which mixes
+    # the samples whose gradients WGAN-GP penalises one by one.
+    detector = make_fast(AnoGAN, architecture="paper", gan_loss="wgan-gp")
+    with pytest.raises(ValueError, match="gan_loss='wgan-gp'; use architecture='conv'"):
+        detector.fit(small_images)
+    assert not hasattr(detector, "net_")

@@ -290,3 +290,46 @@ def test_models_can_be_saved_in_memory_with_torch(cls, fitted, small_table):
     buffer = io.BytesIO()
     detector.net_.save_params(f_params=buffer)
     assert buffer.tell() > 0
+
+
+def test_paper_architecture_builds_the_papers_image_layers(cls, small_images, small_table):
+    from sklearn_ganad.networks import ResidualBlock
+
+    # 8x8 fits every paper model but ALAD's (sides divisible by 8): 16x16 for all.
+    images = np.kron(small_images[:40], np.ones((1, 1, 2, 2), dtype=small_images.dtype))
+    detector = make_fast(cls, architecture="paper", max_epochs=1).fit(images)
+    assert detector.architecture_ == "conv"
+    assert np.all(np.isfinite(detector.score_samples(images[:5])))
+    module = detector.net_.module_
+    layers = {type(m).__name__ for m in module.modules()}
+    widths = {m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear)}
+    papers_layers = {
+        # f-AnoGAN's ResNet; EGBAD's (and AnoGAN's) MNIST model has a 1,024
+        # unit layer; ALAD's CIFAR model a 1,024-unit D_xz joint layer and 5x5 D_xx.
+        "FAnoGAN": lambda: ResidualBlock.__name__ in layers,
+        "EGBAD": lambda: 1024 in widths and 512 in widths,
+        "AnoGAN": lambda: 1024 in widths,
+        "ALAD": lambda: (
+            1024 in widths
+            and any(getattr(m, "kernel_size", None) == (5, 5) for m in module.cycle_x.modules())
+        ),
+    }.get(cls.__name__)
+    if papers_layers is not None:
+        assert papers_layers()
+    else:  # no image layers of its own (GANomaly's paper uses DCGAN's): as "conv"
+        conv = make_fast(cls, architecture="conv", max_epochs=1).fit(images)
+        assert_allclose(detector.score_samples(images), conv.score_samples(images))
+    # Tables: the papers' perceptrons, exactly as "auto" builds them.
+    table = make_fast(cls, architecture="paper", max_epochs=1).fit(small_table)
+    auto = make_fast(cls, max_epochs=1).fit(small_table)
+    assert table.architecture_ == "mlp"
+    assert_array_equal(table.score_samples(small_table), auto.score_samples(small_table))
+
+
+def test_paper_architecture_names_the_image_sizes_it_takes(cls, small_images):
+    if not getattr(cls, "_paper_image_networks", None):
+        pytest.skip(f"{cls.__name__}'s paper networks are DCGAN's, for any image size")
+    odd = np.zeros((20, 1, 6, 6), dtype=np.float32)
+    with pytest.raises(ValueError, match="got 6x6 images. Pad or resize") as error:
+        make_fast(cls, architecture="paper").fit(odd)
+    assert "architecture='conv'" in str(error.value)

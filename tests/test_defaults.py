@@ -183,12 +183,13 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
         text
     )
     # The BiGANs' images train for fewer steps, with half the widths above 16x16.
+    assert EGBAD._auto_train_steps == {"mlp": steps["mlp"], "conv": 200}
+    assert ALAD._auto_train_steps == {"mlp": steps["mlp"], "conv": 100}
     for cls in bigans:
-        assert cls._auto_train_steps == {"mlp": steps["mlp"], "conv": 200}
         assert cls().get_params()["conv_channels"] == "auto"
         assert cls()._auto_conv_channels((1, 8, 8)) == (64, 128, 256, 512)
         assert cls()._auto_conv_channels((1, 28, 28)) == (32, 64, 128, 256)
-    assert "(200 for the BiGANs, EGBAD and ALAD" in text
+    assert "(200 for EGBAD and 100 for ALAD, the BiGANs" in text
     assert f"at most {GANomaly._auto_max_epochs:,} epochs" in text
     assert AnoGAN._auto_search_iter == {"mlp": 100, "conv": 20}
     assert "100 steps per row for tables and 20 for images" in text

@@ -154,3 +154,117 @@ def test_reset_parameters_resets_batch_norm_scales_of_perceptrons():
         norm.bias.fill_(2.0)
     reset_parameters_(discriminator, "mlp")
     assert torch.all(norm.weight == 1) and torch.all(norm.bias == 0)
+
+
+# -- the papers' own image networks (architecture="paper") -------------------
+
+
+def _count(module, kind):
+    return sum(isinstance(layer, kind) for layer in module.modules())
+
+
+@pytest.mark.parametrize(
+    "image_shape, levels, features", [((1, 64, 64), 4, 8192), ((3, 32, 32), 3, 8192),
+                                      ((1, 28, 28), 2, 12544), ((1, 8, 8), 1, 2048)],
+)  # fmt: skip
+def test_fanogan_resnet_follows_the_authors_64x64_model(image_shape, levels, features):
+    from sklearn_ganad.networks import (
+        ResidualBlock,
+        make_resnet_critic,
+        make_resnet_generator,
+        resnet_levels,
+    )
+
+    assert resnet_levels(image_shape) == levels
+    n_features = math.prod(image_shape)
+    generator = make_resnet_generator(128, image_shape)
+    critic = make_resnet_critic(image_shape)
+    encoder = make_resnet_critic(image_shape, 128, squeeze=False)
+    x = torch.randn(3, n_features)
+    assert generator(torch.randn(3, 128)).shape == (3, n_features)
+    assert critic(x).shape == (3,) and encoder(x).shape == (3, 128)
+    # 64x64: f(x) is 512 channels at 4x4, the paper's 8,192 values.
+    assert critic.features(x).shape == (3, features)
+    assert _count(generator, ResidualBlock) == _count(critic, ResidualBlock) == levels
+    # Batch norm in G; per-sample layer norm (no batch norm) in the critic,
+    # whose gradient penalty is per sample: a sample's output ignores the others.
+    assert _count(generator, nn.BatchNorm2d) > 0 and _count(critic, nn.BatchNorm2d) == 0
+    assert _count(critic, nn.GroupNorm) == 2 * levels and _count(critic, nn.Dropout) == 0
+    critic.eval()
+    alone = critic(x[:1])
+    torch.testing.assert_close(critic(x)[:1], alone)
+    if image_shape == (1, 64, 64):
+        widths = [m.out_channels for m in critic.trunk.modules() if isinstance(m, nn.Conv2d)]
+        assert widths[0] == 64 and max(widths) == 512
+        first = generator.body[0]
+        assert (first.in_features, first.out_features) == (128, 4 * 4 * 512)
+
+
+def test_resnet_names_the_image_sizes_it_takes():
+    from sklearn_ganad.networks import make_resnet_critic
+
+    with pytest.raises(ValueError, match="even image sides of at least 8 pixels; got 6x6"):
+        make_resnet_critic((1, 6, 6))
+
+
+def test_egbad_and_anogan_mnist_models_follow_the_authors_layers():
+    from sklearn_ganad.networks import (
+        make_anogan_mnist_discriminator,
+        make_egbad_mnist_encoder,
+        make_egbad_mnist_generator,
+        make_egbad_mnist_joint_discriminator,
+    )
+
+    shape, x, z = (1, 28, 28), torch.randn(4, 784), torch.randn(4, 200)
+    encoder = make_egbad_mnist_encoder(shape, 200)
+    generator = make_egbad_mnist_generator(200, shape)
+    joint = make_egbad_mnist_joint_discriminator(shape, 200)
+    assert encoder(x).shape == (4, 200) and generator(z).shape == (4, 784)
+    assert [m.out_channels for m in encoder.modules() if isinstance(m, nn.Conv2d)] == [32, 64, 128]
+    assert encoder.features(x).shape == (4, 128 * 7 * 7)
+    linears = [m.out_features for m in generator.modules() if isinstance(m, nn.Linear)]
+    assert linears == [1024, 7 * 7 * 128]
+    assert isinstance(generator.body[-1], nn.Tanh)
+    # D(x, z): x branch 3,136 values, z branch 512, joint features 1,024, dropout 0.5.
+    assert joint.x_branch(x).shape == (4, 3136) and joint.z_branch(z).shape == (4, 512)
+    assert joint.features(x, z).shape == (4, 1024) and joint(x, z).shape == (4,)
+    assert {m.p for m in joint.modules() if isinstance(m, nn.Dropout)} == {0.5}
+    anogan = make_anogan_mnist_discriminator(shape)
+    assert anogan.features(x).shape == (4, 1024) and anogan(x).shape == (4,)
+    assert _count(anogan, nn.Dropout) == 0 and _count(anogan, nn.BatchNorm1d) == 1
+    # N(0, 0.02) weights, as the authors' MNIST code.
+    weight = generator.body[0].weight
+    assert abs(weight.std().item() - 0.02) < 0.002
+    with pytest.raises(ValueError, match="sides divisible by 4; got 30x30"):
+        make_egbad_mnist_encoder((1, 30, 30), 8)
+
+
+def test_alad_cifar_model_follows_the_authors_layers():
+    from sklearn_ganad.networks import (
+        make_alad_cifar_encoder,
+        make_alad_cifar_generator,
+        make_alad_cifar_joint_discriminator,
+        make_alad_cifar_pair_discriminator,
+    )
+
+    shape, x, z = (3, 32, 32), torch.randn(4, 3072), torch.randn(4, 100)
+    encoder = make_alad_cifar_encoder(shape, 100, spectral_norm=True)
+    generator = make_alad_cifar_generator(100, shape)
+    joint = make_alad_cifar_joint_discriminator(shape, 100, spectral_norm=True)
+    pair = make_alad_cifar_pair_discriminator(shape, spectral_norm=True)
+    assert encoder(x).shape == (4, 100) and generator(z).shape == (4, 3072)
+    # E's last convolution reads the 4x4 map whole ("valid"), to a 1x1 code.
+    assert encoder.head.kernel_size == (4, 4)
+    # D_xz: 512 x 4 x 4 = 8,192 from x, two layers of 512 from z, 1,024 features.
+    assert joint.x_branch(x).shape == (4, 8192) and joint.z_branch(z).shape == (4, 512)
+    assert joint.features(x, z).shape == (4, 1024)
+    # D_xx: the pair stacked along the height (64x32), 5x5 convolutions, 16,384 features.
+    assert pair.features(x, x).shape == (4, 16384) and pair(x, x).shape == (4,)
+    assert {m.kernel_size for m in pair.modules() if isinstance(m, nn.Conv2d)} == {(5, 5)}
+    assert _count(pair, nn.BatchNorm2d) == 0
+    # Spectral normalisation on every layer of E and the discriminators.
+    for network in (encoder, joint, pair):
+        layers = [m for m in network.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        assert layers and all(hasattr(m, "parametrizations") for m in layers)
+    with pytest.raises(ValueError, match="sides divisible by 8; got 28x28 images. Pad"):
+        make_alad_cifar_generator(100, (1, 28, 28))

@@ -8,6 +8,10 @@ says which family to build (``"mlp"`` or ``"conv"``) and how wide it is.
 Encoders and discriminators are :class:`Encoder` modules: a feature trunk
 and a head, with ``features(x)`` giving the layer before the output for
 feature matching.
+
+The ``make_resnet_*``, ``make_egbad_mnist_*``, ``make_anogan_mnist_*`` and
+``make_alad_cifar_*`` builders are the papers' own image networks, which the
+estimators build with ``architecture="paper"``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,20 @@ from ._joint import JointDiscriminator, PairDiscriminator
 from ._layers import make_activation, maybe_spectral_norm
 from ._mlp import make_mlp
 from ._modules import Decoder, Encoder
+from ._paper import (
+    ResidualBlock,
+    make_alad_cifar_encoder,
+    make_alad_cifar_generator,
+    make_alad_cifar_joint_discriminator,
+    make_alad_cifar_pair_discriminator,
+    make_anogan_mnist_discriminator,
+    make_egbad_mnist_encoder,
+    make_egbad_mnist_generator,
+    make_egbad_mnist_joint_discriminator,
+    make_resnet_critic,
+    make_resnet_generator,
+    resnet_levels,
+)
 
 __all__ = [
     "NetworkSpec",
@@ -53,6 +71,18 @@ __all__ = [
     "init_dcgan_",
     "init_xavier_",
     "reset_parameters_",
+    "ResidualBlock",
+    "resnet_levels",
+    "make_resnet_generator",
+    "make_resnet_critic",
+    "make_egbad_mnist_encoder",
+    "make_egbad_mnist_generator",
+    "make_egbad_mnist_joint_discriminator",
+    "make_anogan_mnist_discriminator",
+    "make_alad_cifar_encoder",
+    "make_alad_cifar_generator",
+    "make_alad_cifar_joint_discriminator",
+    "make_alad_cifar_pair_discriminator",
 ]
 
 

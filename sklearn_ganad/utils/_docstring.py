@@ -18,9 +18,18 @@ default=%(preprocessing_default)s
         ``StandardScaler`` or ``MinMaxScaler`` to any input. ``None`` feeds
         ``X`` unchanged: use it when ``X`` is already scaled, in a Pipeline
         for instance, or to reproduce a paper's protocol.""",
-    "architecture": """architecture : {"auto", "mlp", "conv"}, default=%(architecture_default)s
+    "architecture": """architecture : {"auto", "mlp", "conv", "paper"}, \
+default=%(architecture_default)s
         Network family. ``"auto"`` uses DCGAN-style convolutions for images
-        (3-D or 4-D ``X``, or ``image_shape`` given) and perceptrons for tables.""",
+        (3-D or 4-D ``X``, or ``image_shape`` given) and perceptrons for tables.
+        ``"paper"`` is ``"auto"`` with the paper's own image layers, widths
+        and dropout (``conv_channels`` and the layer sizes do not apply):
+        f-AnoGAN's ResNet (layer-norm critic; even sides of 8 pixels or
+        more), EGBAD's MNIST model and the EGBAD code's AnoGAN MNIST model
+        (sides divisible by 4), ALAD's CIFAR-10 model (sides divisible by 8,
+        so pad MNIST to 32x32); GANomaly's are DCGAN's, as with ``"conv"``.
+        For tables the perceptrons are the papers' KDDCUP99 models either
+        way. See :mod:`sklearn_ganad.networks`.""",
     "image_shape": """image_shape : tuple of int (C, H, W) or (H, W), \
 default=%(image_shape_default)s
         Shape of one image when images are passed flattened as 2-D ``X`` (so
