@@ -270,6 +270,10 @@ def parse_args(argv):
                         "(data set, task, method, seed) runs it finished (progress.jsonl) "
                         "and run only the others; rerun with the same arguments until "
                         "complete")  # fmt: skip
+    parser.add_argument("--report-only", action="store_true",
+                        help="with --resume: run nothing, write the results, summary and "
+                        "figures of the finished runs, and list the others as not run "
+                        "yet")  # fmt: skip
     parser.add_argument("--compare", type=Path, default=None,
                         help="a results.csv to compare this run with (exit 1 if they differ "
                         "by more than seed noise)")  # fmt: skip
@@ -293,8 +297,10 @@ def main(argv=None):
     previous = None
     if args.update:
         previous = _previous_run(out)
+    if args.report_only and not args.resume:
+        sys.exit("--report-only reports the finished runs of a --resume run: add --resume.")
     progress = Progress(out, args.profile, args.defaults, resume=args.resume)
-    rows, notes = [], {}
+    rows, notes, unfinished = [], {}, {}
     for dataset in datasets:
         builder, profile_seeds = DATASETS[dataset]
         try:
@@ -328,6 +334,10 @@ def main(argv=None):
                         rows.extend(finished)
                         print(f"{dataset} {task.name} seed {seed} {method}: done in an "
                               "earlier sitting (progress.jsonl), skipped", flush=True)  # fmt: skip
+                        continue
+                    if args.report_only:
+                        where = f" ({task.name})" if len(tasks) > 1 else ""
+                        unfinished.setdefault(dataset, []).append(f"{method} seed {seed}{where}")
                         continue
                     start = time.perf_counter()
                     results = run_one(task, method, args.profile, seed, args.device)
@@ -363,9 +373,15 @@ def main(argv=None):
                         )  # fmt: skip
     for dataset, caps in _train_cap_notes(rows).items():
         notes.setdefault(dataset, []).extend(caps)
+    for dataset, runs in unfinished.items():
+        notes[dataset].append(
+            f"not run yet ({len(runs)}, the run is unfinished): {', '.join(runs)}"
+        )
 
     elapsed_minutes = progress.minutes()
-    command = "python -m benchmarks " + " ".join(a for a in argv if a != "--resume")
+    command = "python -m benchmarks " + " ".join(
+        a for a in argv if a not in ("--resume", "--report-only")
+    )
     if previous is not None:
         rows = previous["rows"] + rows
         for dataset, dataset_notes in previous["notes"].items():

@@ -170,10 +170,16 @@ def test_resume_runs_only_what_an_interrupted_run_left(tmp_path, monkeypatch, ca
     (tmp_path / "progress.jsonl").write_text("\n".join(progress[:2] + [progress[2][:40]]))
     (tmp_path / "results.json").unlink()
     calls = _count_runs(monkeypatch)
+    # --report-only runs nothing and reports the finished runs, naming the rest.
+    main([*args, "--resume", "--report-only", "--no-plots"])
+    assert calls == []
+    summary = (tmp_path / "summary.md").read_text()
+    assert "not run yet (2, the run is unfinished): IsolationForest seed 1, " in summary
+    assert len(pd.read_csv(tmp_path / "results.csv")) == 2
     main([*args, "--resume"])
     assert calls == [("IsolationForest", 1), ("LocalOutlierFactor", 1)]
     out = capsys.readouterr().out
-    assert out.count("done in an earlier sitting") == 2 and "line 3 is incomplete" in out
+    assert out.count("done in an earlier sitting") == 4 and "line 3 is incomplete" in out
     resumed = pd.read_csv(tmp_path / "results.csv")
     assert resumed[["method", "seed"]].equals(complete[["method", "seed"]])  # same order
     np.testing.assert_array_equal(resumed["roc_auc"], complete["roc_auc"])
@@ -212,6 +218,8 @@ def test_resume_reruns_failed_runs_and_refuses_other_settings(tmp_path, monkeypa
         Progress(tmp_path, "full", False, resume=True)
     with pytest.raises(SystemExit, match="same --profile and --defaults"):
         Progress(tmp_path, "quick", True, resume=True)
+    with pytest.raises(SystemExit, match="add --resume"):
+        main(["--datasets", "digits", "--report-only", "--out", str(tmp_path)])
 
 
 def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
