@@ -134,12 +134,6 @@ class _BiGANDetector(BaseGANDetector):
         if "net_" in state and "ema_decay_" not in state:
             self.ema_decay_ = self.net_.ema_decay
 
-    #: The paper's image networks (``architecture="paper"``), by role:
-    #: "encoder" (image_shape, latent_dim, negative_slope=, spectral_norm=),
-    #: "generator" (latent_dim, image_shape, output_activation=) and
-    #: "joint_discriminator" (image_shape, latent_dim, negative_slope=, spectral_norm=).
-    _paper_image_networks: dict = {}
-
     def _bigan_networks(self, spec: NetworkSpec, *, spectral_norm=False, joint_options=None):
         """Build E, G and D_xz for ``spec`` with the estimator's widths."""
         latent_dim = self.latent_dim_

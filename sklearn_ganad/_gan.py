@@ -37,11 +37,6 @@ class _GANDetector(BaseGANDetector):
         super()._check_parameters()
         check_widths("generator_layer_sizes", self.generator_layer_sizes)
 
-    #: The paper's image networks (``architecture="paper"``), by role:
-    #: "generator" (latent_dim, image_shape, output_activation=) and
-    #: "discriminator" (image_shape, negative_slope=).
-    _paper_image_networks: dict = {}
-
     def _make_generator(self, spec: NetworkSpec):
         """G: z -> x, batch-normalised for images (DCGAN), plain for tables."""
         if self._uses_paper_networks(spec):

@@ -366,6 +366,14 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             conv_channels=self._resolve_conv_channels(),
         )
 
+    #: The paper's own image networks (``architecture="paper"``), builders by
+    #: role; empty where the paper's are DCGAN's. AnoGAN and f-AnoGAN:
+    #: "generator" (latent_dim, image_shape, output_activation=) and
+    #: "discriminator" (image_shape, negative_slope=); EGBAD and ALAD:
+    #: "encoder" and "joint_discriminator" (image_shape, latent_dim,
+    #: negative_slope=, spectral_norm=) and "generator".
+    _paper_image_networks: dict = {}
+
     def _uses_paper_networks(self, spec: NetworkSpec) -> bool:
         """Whether the images of ``spec`` get the paper's own layers (``architecture="paper"``)."""
         return spec.kind == "conv" and self.architecture == "paper"

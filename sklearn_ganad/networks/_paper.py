@@ -25,6 +25,7 @@ from torch import nn
 from ._init import init_dcgan_, init_xavier_
 from ._joint import JointDiscriminator, PairDiscriminator
 from ._layers import make_activation, maybe_spectral_norm
+from ._mlp import make_mlp
 from ._modules import Decoder, Encoder
 
 # f-AnoGAN's ResNet widths per resolution level, from the image side (DIM=64).
@@ -206,17 +207,6 @@ def _down(in_channels, out_channels, kernel, *, batch_norm, negative_slope, drop
     return layers
 
 
-def _dense(in_features, out_features, *, negative_slope, dropout=0.0, batch_norm=False,
-           spectral_norm=False):  # fmt: skip
-    layers = [maybe_spectral_norm(nn.Linear(in_features, out_features), spectral_norm)]
-    if batch_norm:
-        layers.append(nn.BatchNorm1d(out_features))
-    layers.append(nn.LeakyReLU(negative_slope))
-    if dropout:
-        layers.append(nn.Dropout(dropout))
-    return layers
-
-
 _EGBAD_MNIST = "EGBAD's MNIST model"
 
 
@@ -314,8 +304,8 @@ def make_egbad_mnist_joint_discriminator(
         *_down(64, 64, 4, batch_norm=True, **slope),
         nn.Flatten(),
     )
-    z_branch = nn.Sequential(*_dense(latent_dim, 512, **slope))
-    joint = nn.Sequential(*_dense(64 * math.prod(low) + 512, 1024, **slope))
+    z_branch, _ = make_mlp(latent_dim, (512,), **slope)
+    joint, _ = make_mlp(64 * math.prod(low) + 512, (1024,), **slope)
     return init_dcgan_(JointDiscriminator(x_branch, z_branch, joint, nn.Linear(1024, 1)))
 
 
@@ -341,7 +331,7 @@ def make_anogan_mnist_discriminator(image_shape, *, negative_slope=0.1) -> Encod
         *_down(image_shape[0], 64, 4, batch_norm=False, negative_slope=negative_slope),
         *_down(64, 64, 4, batch_norm=True, negative_slope=negative_slope),
         nn.Flatten(),
-        *_dense(64 * math.prod(low), 1024, negative_slope=negative_slope, batch_norm=True),
+        make_mlp(64 * math.prod(low), (1024,), negative_slope=negative_slope, batch_norm=True)[0],
     )
     head = nn.Linear(1024, 1)
     return init_dcgan_(Encoder(trunk, head, image_shape=image_shape, squeeze=True))
@@ -456,12 +446,9 @@ def make_alad_cifar_joint_discriminator(
         *_alad_x_trunk(image_shape, first_batch_norm=False, **options),
         nn.Flatten(),
     )
-    z_branch = nn.Sequential(
-        *_dense(latent_dim, 512, dropout=dropout, **options),
-        *_dense(512, 512, dropout=dropout, **options),
-    )
-    joint = nn.Sequential(
-        *_dense(_ALAD_WIDTHS[-1] * math.prod(low) + 512, 1024, dropout=dropout, **options)
+    z_branch, _ = make_mlp(latent_dim, (512, 512), dropout=dropout, **options)
+    joint, _ = make_mlp(
+        _ALAD_WIDTHS[-1] * math.prod(low) + 512, (1024,), dropout=dropout, **options
     )
     head = maybe_spectral_norm(nn.Linear(1024, 1), spectral_norm)
     return init_dcgan_(JointDiscriminator(x_branch, z_branch, joint, head), std=0.01)
