@@ -145,10 +145,20 @@ class Progress:
                 runs[tuple(run["key"])] = run  # a later line (a rerun) replaces an earlier
         return runs
 
-    def finished(self, key):
-        """The rows of ``key``'s run if it finished without an error, else None."""
+    def finished(self, key, config=None):
+        """The rows of ``key``'s run if it finished without an error, else None.
+
+        A ``config`` (the method's settings now) other than the one the run
+        was recorded with also gives None: its budget changed since, and a
+        resumed profile must not mix the old settings' rows with the new.
+        """
         run = self.runs.get(key)
         if run is None or any(row.get("error") for row in run["rows"]):
+            return None
+        recorded = run["rows"][0].get("config")
+        if config is not None and recorded is not None and recorded != config:
+            print(f"{' '.join(map(str, key))}: its settings changed since {run['sitting']} "
+                  f"(were {recorded}, now {config}); run again", flush=True)  # fmt: skip
             return None
         return run["rows"]
 
@@ -188,6 +198,15 @@ def _load_plot_scores(out, dataset, methods):
     """The kept scores of ``methods`` on ``dataset``'s plotted task (those on disk)."""
     folder = out / "scores" / dataset
     return {m: np.load(folder / f"{m}.npy") for m in methods if (folder / f"{m}.npy").is_file()}
+
+
+def method_config(task, method, profile, seed, device):
+    """The settings ``run_one`` records for ``method`` on ``task`` (None if it cannot build)."""
+    build, _ = METHODS[method]
+    try:
+        return build(task, profile, seed, device).config
+    except Exception:  # run_one reports the error when it runs
+        return None
 
 
 def run_one(task, method, profile, seed, device):
@@ -329,7 +348,9 @@ def main(argv=None):
                 plotted = task_index == 0 and seed_index == 0 and not args.no_plots
                 for method in run_methods:
                     key = (dataset, task.name, method, seed)
-                    finished = progress.finished(key)
+                    finished = progress.finished(
+                        key, method_config(task, method, args.profile, seed, args.device)
+                    )
                     if finished is not None:
                         rows.extend(finished)
                         print(f"{dataset} {task.name} seed {seed} {method}: done in an "
