@@ -32,6 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
 from sklearn_ganad import AnoGAN, FAnoGAN
+from sklearn_ganad.ensemble import SeedEnsemble
 from sklearn_ganad.presets import paper_params
 from sklearn_ganad.utils import all_detectors
 
@@ -342,6 +343,20 @@ def _package(cls, score_methods=(), name=None):
     return build
 
 
+def _seed_ensemble(cls, n_estimators):
+    """``n_estimators`` seeds of a package method (its budget or its defaults), averaged."""
+
+    def build(task, profile, seed, device):
+        params = {} if DEFAULTS_ONLY["enabled"] else budget(profile, cls.__name__, task.dataset)
+        member = cls(device=device, **params)
+        detector = SeedEnsemble(member, n_estimators=n_estimators, random_state=seed)
+        config = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        config = f"{n_estimators} seeds of {cls.__name__}({config}), standardized and averaged"
+        return Wrapped(detector, False, -1.0, "score_samples", config=config)
+
+    return build
+
+
 def _sklearn(cls, needs_scaling=False, **params):
     """A scikit-learn peer; one that ``needs_scaling`` gets a StandardScaler in
     front on tasks whose features are not scaled (fitted on the training rows)."""
@@ -448,4 +463,17 @@ METHODS = {
     "PyOD-DeepSVDD": (_pyod_deep_svdd, "peer"),
 }
 
-DEFAULT_METHODS = [name for name in METHODS if PYOD_AVAILABLE or not name.startswith("PyOD")]
+#: Members per ensemble of the ``<method>-x3`` variants (``SeedEnsemble``).
+ENSEMBLE_SIZE = 3
+#: Opt-in (``--methods EGBAD-x3``): each costs three fits of its method.
+ENSEMBLE_METHODS = {
+    f"{name}-x{ENSEMBLE_SIZE}": (_seed_ensemble(cls, ENSEMBLE_SIZE), "package")
+    for name, cls in all_detectors()
+}
+METHODS.update(ENSEMBLE_METHODS)
+
+DEFAULT_METHODS = [
+    name
+    for name in METHODS
+    if (PYOD_AVAILABLE or not name.startswith("PyOD")) and name not in ENSEMBLE_METHODS
+]

@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "sklearn_ganad.utils",
     "sklearn_ganad.presets",
     "sklearn_ganad.export",
+    "sklearn_ganad.ensemble",
 ]
 
 
