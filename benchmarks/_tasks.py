@@ -204,9 +204,13 @@ DATASETS = {
 }
 
 #: Data sets run when none are named, per profile. The full profile runs the
-#: papers' tables: KDDCUP99 both ways, arrhythmia and both MNIST protocols.
+#: papers' tables: KDDCUP99 both ways, arrhythmia and MNIST with one digit
+#: anomalous, the MNIST protocol of EGBAD's and GANomaly's papers (none of
+#: the five papers reports MNIST with one digit normal; that protocol runs in
+#: the quick profile on the same 10,000 test images, and ``--datasets mnist``
+#: adds it to a full run).
 DEFAULT_DATASETS = {
     "quick": ["kddcup99", "kddcup99-unscaled", "arrhythmia", "mnist", "digits"],
     "paper": ["kddcup99", "kddcup99-unscaled", "arrhythmia", "mnist", "digits"],
-    "full": ["kddcup99", "kddcup99-unscaled", "arrhythmia", "mnist", "mnist-one-anomalous"],
+    "full": ["kddcup99", "kddcup99-unscaled", "arrhythmia", "mnist-one-anomalous"],
 }
