@@ -71,7 +71,7 @@ class SeedEnsemble(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         ``contamination`` percentile of the training scores.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` had string column
         names.
 
