@@ -327,6 +327,11 @@ class Wrapped:
 DEFAULTS_ONLY = {"enabled": False}
 
 
+def _config(params):
+    """The settings a results row records: ``k=v, ...``, or ``defaults``."""
+    return ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+
+
 def _package(cls, score_methods=(), name=None):
     def build(task, profile, seed, device):
         if DEFAULTS_ONLY["enabled"]:
@@ -336,7 +341,7 @@ def _package(cls, score_methods=(), name=None):
         else:
             params = budget(profile, name or cls.__name__, task.dataset)
         detector = cls(random_state=seed, device=device, **params)
-        config = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        config = _config(params)
         variants = {f"{cls.__name__}-{m}": m for m in score_methods}
         return Wrapped(detector, False, -1.0, "score_samples", config=config, variants=variants)
 
@@ -350,7 +355,7 @@ def _seed_ensemble(cls, n_estimators):
         params = {} if DEFAULTS_ONLY["enabled"] else budget(profile, cls.__name__, task.dataset)
         member = cls(device=device, **params)
         detector = SeedEnsemble(member, n_estimators=n_estimators, random_state=seed)
-        config = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        config = _config(params)
         config = f"{n_estimators} seeds of {cls.__name__}({config}), standardized and averaged"
         return Wrapped(detector, False, -1.0, "score_samples", config=config)
 
@@ -364,7 +369,7 @@ def _sklearn(cls, needs_scaling=False, **params):
     def build(task, profile, seed, device):
         seeded = {"random_state": seed} if "random_state" in cls().get_params() else {}
         cap = TRAIN_CAPS[profile].get(cls.__name__)
-        config = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        config = _config(params)
         detector = cls(**params, **seeded)
         if needs_scaling and not task.scaled and not task.raw_for_peers:
             detector = make_pipeline(StandardScaler(), detector)

@@ -48,7 +48,49 @@ _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 _OUTPUT_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
 
-class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+class OffsetThresholdMixin:
+    """``decision_function`` and ``predict`` from ``score_samples`` and ``offset_``.
+
+    scikit-learn's outlier convention, written once for every estimator of the
+    package that sets ``offset_``: ``decision_function = score_samples -
+    offset_`` (negative for outliers) and ``predict`` gives -1 where it is
+    negative, +1 elsewhere.
+    """
+
+    def decision_function(self, X):
+        """Return ``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Return +1 for inliers and -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like, see :meth:`fit`
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+        """
+        return self._labels(self.decision_function(X))
+
+    @staticmethod
+    def _labels(decision):
+        is_inlier = np.ones(decision.shape[0], dtype=int)
+        is_inlier[decision < 0] = -1
+        return is_inlier
+
+
+class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the GAN anomaly detectors.
 
     It implements scikit-learn's outlier-detector contract once:
@@ -743,32 +785,6 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
         with limited_threads(self.n_threads):
             return self._score_samples(X)
 
-    def decision_function(self, X):
-        """Return ``score_samples(X) - offset_``: negative for outliers.
-
-        Parameters
-        ----------
-        X : array-like, see :meth:`fit`
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,)
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Return +1 for inliers and -1 for outliers.
-
-        Parameters
-        ----------
-        X : array-like, see :meth:`fit`
-
-        Returns
-        -------
-        is_inlier : ndarray of shape (n_samples,)
-        """
-        return self._labels(self.decision_function(X))
-
     def _latent_and_reconstruction(self, X):
         check_is_fitted(self)
         as_images = getattr(X, "ndim", 2) >= 3
@@ -937,12 +953,6 @@ of shape (n_samples, H, W) or (n_samples, C, H, W)
             # skorch maps a net saved on a GPU to the CPU when no GPU is
             # available; follow it, so that the detector reports where it runs.
             self.device_ = str(net.device)
-
-    @staticmethod
-    def _labels(decision):
-        is_inlier = np.ones(decision.shape[0], dtype=int)
-        is_inlier[decision < 0] = -1
-        return is_inlier
 
 
 def _min_max(X, absolute=False):

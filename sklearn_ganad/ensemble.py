@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_c
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .base import BaseGANDetector
+from .base import BaseGANDetector, OffsetThresholdMixin
 from .utils._torch import draw_seed, limited_threads
 
 __all__ = ["SeedEnsemble"]
@@ -18,7 +18,7 @@ __all__ = ["SeedEnsemble"]
 _IQR_PER_SD = 1.349
 
 
-class SeedEnsemble(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+class SeedEnsemble(OffsetThresholdMixin, OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     """Average the scores of one detector trained with several seeds.
 
     GAN training oscillates: the same detector fitted with two seeds can rank
@@ -199,7 +199,7 @@ class SeedEnsemble(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         is_inlier : ndarray of shape (n_samples,)
             +1 for inliers, -1 for outliers.
         """
-        return np.where(self._fit(X) - self.offset_ < 0, -1, 1)
+        return self._labels(self._fit(X) - self.offset_)
 
     def score_samples(self, X):
         """Mean of the members' standardized ``score_samples``: higher is more normal.
@@ -223,31 +223,3 @@ class SeedEnsemble(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             ) / scale
             total = standardized if total is None else total + standardized
         return total / len(self.estimators_)
-
-    def decision_function(self, X):
-        """Return ``score_samples(X) - offset_``: negative for outliers.
-
-        Parameters
-        ----------
-        X : array-like
-            Rows to score.
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,)
-        """
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """Return +1 for inliers and -1 for outliers.
-
-        Parameters
-        ----------
-        X : array-like
-            Rows to label.
-
-        Returns
-        -------
-        is_inlier : ndarray of shape (n_samples,)
-        """
-        return np.where(self.decision_function(X) < 0, -1, 1)
