@@ -317,8 +317,13 @@ class Wrapped:
 
     def anomaly_score(self, X, variant=None):
         if variant is not None:
-            self.detector.set_params(score_method=self.variants[variant])
-            self.detector.net_.module_.score_method = self.variants[variant]
+            method = self.variants[variant]
+            self.detector.set_params(score_method=method)
+            model = self.detector.net_.module_
+            model.score_method = method
+            if hasattr(model, "reconstruction_weight"):
+                # EGBAD's "auto" weight depends on the score (0 for "ce_real").
+                model.reconstruction_weight = self.detector._weight_for(method)
         return self.sign * np.asarray(getattr(self.detector, self.raw)(self._prepare(X)))
 
 
@@ -445,8 +450,8 @@ def _pyod_deep_svdd(task, profile, seed, device):
 #: Scores each package method is also evaluated with, from the same fit
 #: (one per ``score_method``). One score for AnoGAN: each would repeat the search.
 SCORE_VARIANTS = {
-    "EGBAD": ("fm", "ce"),
-    "ALAD": ("fm", "l1", "l2", "logits"),
+    "EGBAD": ("fm", "ce", "ce_real"),
+    "ALAD": ("fm", "l1", "l2", "logits", "ce_real"),
     "FAnoGAN": ("izi_f", "izi", "ziz"),
 }
 

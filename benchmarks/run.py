@@ -282,8 +282,8 @@ def parse_args(argv):
                         "(no BUDGETS; the AnoGAN-WGAN-GP variant is left out)")  # fmt: skip
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--update", action="store_true",
-                        help="add to the output folder's results: keep its rows of the methods "
-                        "and data sets not run now, replace the others")  # fmt: skip
+                        help="add to the output folder's results: keep its rows of the methods, "
+                        "data sets, tasks and seeds not run now, replace the others")  # fmt: skip
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted run in the output folder: keep the "
                         "(data set, task, method, seed) runs it finished (progress.jsonl) "
@@ -332,9 +332,9 @@ def main(argv=None):
                 f"Could not load {dataset} ({type(error).__name__}: {error}). Pass --data-dir "
                 f"with the data files (see benchmarks/README.md){download}."
             )
-        if previous is not None:
-            previous["rows"] = _rows_not_rerun(previous["rows"], dataset, tasks, methods)
         seeds = args.seeds or profile_seeds[args.profile]
+        if previous is not None:
+            previous["rows"] = _rows_not_rerun(previous["rows"], dataset, tasks, methods, seeds)
         notes[dataset] = list(dict.fromkeys(n for task in tasks for n in task.notes))
         skipped = SKIPPED[args.profile]
         run_methods = [m for m in methods if (dataset, m) not in skipped]
@@ -462,14 +462,17 @@ def _previous_run(out):
         return json.load(handle)
 
 
-def _rows_not_rerun(rows, dataset, tasks, methods):
-    """Earlier ``rows`` minus those of ``dataset``'s ``tasks`` and ``methods`` run now."""
+def _rows_not_rerun(rows, dataset, tasks, methods, seeds):
+    """Earlier ``rows`` minus those of ``dataset``'s ``tasks``, ``methods`` and ``seeds`` run now.
+
+    The rows of other seeds stay, so that a run with more seeds adds them.
+    """
     names = {task.name for task in tasks}
     return [
         row for row in rows
         if not (
             row["dataset"] == dataset and row["task"] in names
-            and _base_method(row["method"]) in methods
+            and _base_method(row["method"]) in methods and int(row["seed"]) in seeds
         )
     ]  # fmt: skip
 

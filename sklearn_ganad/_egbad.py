@@ -26,14 +26,15 @@ class EGBADModel(BiGANModel):
     ``A(x) = w * ||x - G(E(x))||_d + (1 - w) * L_D(x)`` with ``w`` the
     reconstruction weight and L_D either feature matching,
     ``||f(x, E(x)) - f(G(E(x)), E(x))||_d`` on D's last hidden layer
-    (``"fm"``), or the cross-entropy of D's logit on the reconstructed pair
-    against "real", ``softplus(-D(G(E(x)), E(x)))`` (``"ce"``).
+    (``"fm"``), the cross-entropy of D's logit on the reconstructed pair
+    against "real", ``softplus(-D(G(E(x)), E(x)))`` (``"ce"``), or that of
+    the real pair, ``softplus(-D(x, E(x)))`` (``"ce_real"``).
 
     Parameters
     ----------
     encoder, generator, discriminator, latent_dim
         See :class:`BiGANModel`.
-    score_method : {"fm", "ce"}
+    score_method : {"fm", "ce", "ce_real"}
     reconstruction_weight : float
     norm_degree : int
     """
@@ -55,6 +56,8 @@ class EGBADModel(BiGANModel):
                 self.discriminator.features(reconstruction, code),
                 self.norm_degree,
             )
+        if self.score_method == "ce_real":
+            return self.real_pair_cross_entropy(x, code)
         return bce_with_logits_per_sample(self.discriminator(reconstruction, code), 1.0)
 
     def anomaly_score(self, x):
@@ -93,19 +96,30 @@ class EGBAD(_BiGANDetector):
     ----------
     %(contamination)s
     %(preprocessing)s
-    score_method : {"ce", "fm"}, default="ce"
+    score_method : {"auto", "ce", "fm", "ce_real"}, default="auto"
         The discriminator term L_D: ``"ce"``, the cross-entropy
         ``softplus(-D(G(E(x)), E(x)))`` of the reconstructed pair against
-        "real" (the variant the paper's KDDCUP99 F1 of 0.9372 is attributed
-        to), or ``"fm"``, feature matching ``||f(x, E(x)) - f(G(E(x)),
-        E(x))||_d`` on D's last hidden layer (the default of the authors' code
-        and of its paper preset). ``"ce"`` ranked better with the default
-        training: mean ROC AUC 0.769 against 0.758 on the 26 tables of the
-        benchmarks' ``adbench`` suite (the same fits scored both ways). (Named
-        ``score_method`` because scikit-learn reserves ``score``.)
-    reconstruction_weight : float in [0, 1], default=0.9
+        "real" (the authors' code; the variant the paper's KDDCUP99 F1 of
+        0.9372 is attributed to); ``"fm"``, feature matching ``||f(x, E(x)) -
+        f(G(E(x)), E(x))||_d`` on D's last hidden layer (the default of the
+        authors' code and of its paper preset); or ``"ce_real"``, the
+        cross-entropy ``softplus(-D(x, E(x)))`` of the real pair, D's doubt
+        that x is a training example (the L_D the paper writes,
+        ``sigma(D(x, E(x)), 1)``). ``"auto"`` is ``"ce"`` for tables and
+        ``"ce_real"`` for images (the value used is ``score_method_``). On
+        tables ``"ce"`` ranked better with the default training: mean ROC AUC
+        0.769 against 0.758 for ``"fm"`` on the 26 tables of the benchmarks'
+        ``adbench`` suite (the same fits scored both ways). On images the
+        reconstruction G(E(x)) of a BiGAN is loose and the residual-based
+        scores ranked MNIST's one-class tasks below IsolationForest on the
+        raw pixels, where ``"ce_real"`` ranked them above it (see Notes).
+        (Named ``score_method`` because scikit-learn reserves ``score``.)
+    reconstruction_weight : float in [0, 1] or "auto", default="auto"
         Weight alpha of the reconstruction term; the discriminator term gets
-        ``1 - alpha``. The authors' code weights the discriminator term by 0.1.
+        ``1 - alpha``. The authors' code weights the discriminator term by
+        0.1. ``"auto"`` is 0.9, and 0 with ``"ce_real"``: that term is a few
+        nats where the residual sums over every feature, so any weight on the
+        residual drowns it (the value used is ``reconstruction_weight_``).
     norm_degree : int, default=1
         Degree d of the norms in the score (1 in the paper).
     %(architecture)s
@@ -151,6 +165,11 @@ class EGBAD(_BiGANDetector):
     %(shared_attributes)s
     ema_decay_ : float or None
         The decay of the scoring weight average (``ema_decay`` resolved).
+    score_method_ : str
+        The score used (``score_method`` resolved).
+    reconstruction_weight_ : float
+        The weight of the reconstruction term (``reconstruction_weight``
+        resolved).
 
     See Also
     --------
@@ -177,7 +196,12 @@ class EGBAD(_BiGANDetector):
     with half DCGAN's convolution widths above 16x16 pixels
     (``conv_channels="auto"``), as ALAD does: on MNIST's one-class tasks the
     earlier default (1,000 steps, full widths) ranked digit 2 backwards
-    (0.455) and took 3-5 minutes per digit on two CPU cores.
+    (0.455) and took 3-5 minutes per digit on two CPU cores. It scores
+    images with D's doubt about the real pair alone (``score_method="auto"``
+    gives ``"ce_real"`` and a reconstruction weight of 0): on MNIST's ten
+    one-class tasks (seed 0) its mean ROC AUC rose from 0.824 with the
+    earlier ``"ce"`` score to 0.915 (IsolationForest on the raw pixels:
+    0.858), and with one digit anomalous from 0.502 to 0.603 (0.569).
 
     Deviations from the authors' code: one batch serves both the
     discriminator and the generator step (the code draws the second from an
@@ -204,9 +228,10 @@ class EGBAD(_BiGANDetector):
 
     _parameter_constraints: dict = {
         **_BiGANDetector._parameter_constraints,
-        "score_method": [StrOptions({"fm", "ce"})],
-        "reconstruction_weight": [Interval(Real, 0, 1, closed="both")],
+        "score_method": [StrOptions({"auto", "fm", "ce", "ce_real"})],
+        "reconstruction_weight": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
     }
+    _auto_score_method = {"mlp": "ce", "conv": "ce_real"}
     _auto_latent_dim = {"mlp": 32, "conv": 200}
     # The authors' MNIST model (no spectral normalisation in EGBAD).
     _paper_image_networks = {
@@ -225,8 +250,8 @@ class EGBAD(_BiGANDetector):
         *,
         contamination=0.1,
         preprocessing="auto",
-        score_method="ce",
-        reconstruction_weight=0.9,
+        score_method="auto",
+        reconstruction_weight="auto",
         norm_degree=1,
         architecture="auto",
         image_shape=None,
@@ -285,6 +310,23 @@ class EGBAD(_BiGANDetector):
         self.negative_slope = negative_slope
         self.ema_decay = ema_decay
 
+    def _start(self, X, *, incremental=False):
+        spec = super()._start(X, incremental=incremental)
+        self.reconstruction_weight_ = self._weight_for(self.score_method_)
+        return spec
+
+    def _weight_for(self, score_method):
+        """``reconstruction_weight`` resolved for the score ``score_method``."""
+        if self.reconstruction_weight != "auto":
+            return float(self.reconstruction_weight)
+        return 0.0 if score_method == "ce_real" else 0.9
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Files written before reconstruction_weight="auto".
+        if "net_" in state and "reconstruction_weight_" not in state:
+            self.reconstruction_weight_ = self.net_.module_.reconstruction_weight
+
     def _build_model(self, spec: NetworkSpec) -> EGBADModel:
         dropout = self.discriminator_dropout
         encoder, generator, discriminator = self._bigan_networks(
@@ -292,6 +334,6 @@ class EGBAD(_BiGANDetector):
         )
         return EGBADModel(
             encoder, generator, discriminator, latent_dim=self.latent_dim_,
-            score_method=self.score_method, reconstruction_weight=self.reconstruction_weight,
+            score_method=self.score_method_, reconstruction_weight=self.reconstruction_weight_,
             norm_degree=self.norm_degree,
         )  # fmt: skip

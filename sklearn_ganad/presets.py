@@ -29,9 +29,12 @@ _PAPER_COMMON = {
     "GANomaly": dict(preprocessing=None, max_epochs=15, batch_size=64, lr=2e-4),
     "EGBAD": dict(
         preprocessing=None, max_epochs=100, batch_size=50, lr=1e-5, ema_decay=0.9999,
-        score_method="fm", restore_best_weights=False,
+        score_method="fm", reconstruction_weight=0.9, restore_best_weights=False,
     ),
-    "ALAD": dict(preprocessing=None, max_epochs=100, batch_size=50, lr=1e-5, ema_decay=0.999),
+    "ALAD": dict(
+        preprocessing=None, max_epochs=100, batch_size=50, lr=1e-5, ema_decay=0.999,
+        score_method="fm",
+    ),
     # The AnoGAN baselines of the EGBAD and ALAD code: the paper's 500 search steps.
     "AnoGAN": dict(
         preprocessing=None, max_epochs=100, batch_size=50, lr=1e-5, ema_decay=0.9999,

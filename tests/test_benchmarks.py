@@ -146,6 +146,19 @@ def test_tasks_split_a_run_and_update_keeps_the_other_tasks(tmp_path):
         main([*base, "--tasks", "10"])
 
 
+def test_update_with_other_seeds_adds_them(tmp_path):
+    base = ["--datasets", "digits", "--max-tasks", "1", "--out", str(tmp_path), "--no-plots",
+            "--methods", "IsolationForest"]  # fmt: skip
+    main([*base, "--seeds", "0"])
+    first = pd.read_csv(tmp_path / "results.csv")
+    main([*base, "--seeds", "1", "2", "--update"])
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert sorted(results["seed"]) == [0, 1, 2]
+    assert results.loc[results["seed"] == 0, "roc_auc"].iloc[0] == first["roc_auc"].iloc[0]
+    main([*base, "--seeds", "1", "--update"])  # seed 1 replaced, not doubled
+    assert sorted(pd.read_csv(tmp_path / "results.csv")["seed"]) == [0, 1, 2]
+
+
 def _count_runs(monkeypatch):
     """Make ``benchmarks.run.run_one`` record the (method, seed) of each call."""
     from benchmarks import run

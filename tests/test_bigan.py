@@ -112,12 +112,72 @@ def test_egbad_score_variants_follow_the_formula(small_table):
         residual = (x - rec).abs().sum(1)
         fm = model.discriminator.features(x, code) - model.discriminator.features(rec, code)
         ce = nn.functional.softplus(-model.discriminator(rec, code))
+        ce_real = nn.functional.softplus(-model.discriminator(x, code))
     model.float()
-    expected = {"fm": 0.7 * residual + 0.3 * fm.abs().sum(1), "ce": 0.7 * residual + 0.3 * ce}
+    expected = {
+        "fm": 0.7 * residual + 0.3 * fm.abs().sum(1),
+        "ce": 0.7 * residual + 0.3 * ce,
+        "ce_real": 0.7 * residual + 0.3 * ce_real,
+    }
     for method, values in expected.items():
         detector.set_params(score_method=method)
         detector.net_.module_.score_method = method
         np.testing.assert_allclose(-detector.score_samples(small_table), values, rtol=1e-6)
+
+
+def test_egbad_auto_score_is_ce_on_tables_and_the_real_pair_on_images(small_table, small_images):
+    on_table = make_fast(EGBAD).fit(small_table)
+    assert (on_table.score_method_, on_table.reconstruction_weight_) == ("ce", 0.9)
+    model = on_table.net_.module_
+    assert (model.score_method, model.reconstruction_weight) == ("ce", 0.9)
+    on_images = make_fast(EGBAD).fit(small_images)
+    assert (on_images.score_method_, on_images.reconstruction_weight_) == ("ce_real", 0.0)
+    # On images the score is D's doubt about the real pair alone.
+    model = on_images.net_.module_.eval()
+    x = torch.as_tensor(small_images.reshape(len(small_images), -1))
+    with torch.no_grad():
+        expected = nn.functional.softplus(-model.discriminator(x, model.encoder(x)))
+    np.testing.assert_allclose(
+        -on_images.score_samples(small_images), expected.numpy(), rtol=1e-5, atol=1e-6
+    )
+    # "auto" weight follows the score; an explicit one means what it says.
+    explicit = [
+        (dict(score_method="ce_real"), small_table, ("ce_real", 0.0)),
+        (dict(score_method="fm"), small_images, ("fm", 0.9)),
+        (dict(score_method="ce_real", reconstruction_weight=0.5), small_images, ("ce_real", 0.5)),
+        (dict(reconstruction_weight=1.0), small_images, ("ce_real", 1.0)),
+    ]
+    for params, X, resolved in explicit:
+        detector = make_fast(EGBAD, **params).fit(X)
+        assert (detector.score_method_, detector.reconstruction_weight_) == resolved
+    assert EGBAD().get_params()["score_method"] == "auto"
+
+
+def test_alad_auto_score_is_fm_on_tables_and_the_real_pair_on_images(small_table, small_images):
+    assert make_fast(ALAD).fit(small_table).score_method_ == "fm"
+    on_images = make_fast(ALAD).fit(small_images)
+    assert on_images.score_method_ == on_images.net_.module_.score_method == "ce_real"
+    assert make_fast(ALAD, score_method="l1").fit(small_images).score_method_ == "l1"
+    # A model saved before score_method_ existed keeps the score it computes.
+    state = make_fast(ALAD, score_method="fm").fit(small_images).__getstate__()
+    del state["score_method_"]
+    state["score_method"] = "auto"
+    legacy = ALAD.__new__(ALAD)
+    legacy.__setstate__(state)
+    assert legacy.score_method_ == "fm"
+
+
+def test_egbad_files_from_before_auto_scores_keep_their_score(small_images):
+    detector = make_fast(EGBAD, score_method="ce", reconstruction_weight=0.9).fit(small_images)
+    state = detector.__getstate__()
+    del state["score_method_"], state["reconstruction_weight_"]
+    state["score_method"] = state["reconstruction_weight"] = "auto"  # set_params after fitting
+    legacy = EGBAD.__new__(EGBAD)
+    legacy.__setstate__(state)
+    assert (legacy.score_method_, legacy.reconstruction_weight_) == ("ce", 0.9)
+    np.testing.assert_array_equal(
+        legacy.score_samples(small_images), detector.score_samples(small_images)
+    )
 
 
 def test_alad_score_variants_follow_the_formula(small_table):
@@ -131,6 +191,7 @@ def test_alad_score_variants_follow_the_formula(small_table):
             "l1": (x - rec).abs().sum(1),
             "l2": ((x - rec) ** 2).sum(1).sqrt(),
             "logits": nn.functional.softplus(-model.cycle_x(x, rec)),
+            "ce_real": nn.functional.softplus(-model.discriminator(x, model.encoder(x))),
         }
     model.float()
     for method, values in expected.items():
@@ -205,7 +266,7 @@ def test_ema_decay_auto_resolves_per_input_kind(small_images, kdd_shaped):
 
 def test_alad_logits_score_on_images_warns(small_images, kdd_shaped):
     # "logits" ranked 17 of the 20 image tasks of the benchmarks backwards.
-    with pytest.warns(UnreliableScoreWarning, match="score_method='fm'") as record:
+    with pytest.warns(UnreliableScoreWarning, match="score_method='ce_real'") as record:
         make_fast(ALAD, score_method="logits").fit(small_images)
     assert record[0].filename == __file__  # points at the caller
     with warnings.catch_warnings():

@@ -73,7 +73,7 @@ def test_a_score_that_is_a_sum_over_features_is_split_exactly(cls, score_method,
 
 def test_egbad_contributions_are_its_residual_plus_a_share_of_the_discriminator(small_table):
     detector = make_fast(EGBAD).fit(small_table)
-    weight = detector.reconstruction_weight
+    weight = detector.reconstruction_weight_
     residual_terms = weight * np.abs(small_table - detector.reconstruct(small_table))
     contributions = detector.feature_contributions(small_table)
     spread = contributions - residual_terms
