@@ -321,7 +321,7 @@ class Wrapped:
             self.detector.set_params(score_method=method)
             model = self.detector.net_.module_
             model.score_method = method
-            if hasattr(model, "reconstruction_weight"):
+            if hasattr(self.detector, "_weight_for"):
                 # EGBAD's "auto" weight depends on the score (0 for "ce_real").
                 model.reconstruction_weight = self.detector._weight_for(method)
         return self.sign * np.asarray(getattr(self.detector, self.raw)(self._prepare(X)))

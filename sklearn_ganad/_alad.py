@@ -105,9 +105,9 @@ class ALADModel(BiGANModel):
 
     def anomaly_score(self, x):
         """Return ALAD's score for ``score_method``, per sample."""
-        code, reconstruction = self.reconstruct(x)
-        if self.score_method == "ce_real":
-            return self.real_pair_cross_entropy(x, code)
+        if self.score_method == "ce_real":  # needs no reconstruction
+            return self.real_pair_cross_entropy(x, self.encoder(x))
+        _, reconstruction = self.reconstruct(x)
         if self.score_method == "l1":
             return norm(x, reconstruction, 1)
         if self.score_method == "l2":

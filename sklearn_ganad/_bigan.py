@@ -70,6 +70,16 @@ class BiGANModel(AdversarialModel):
         The cross-entropy of D's logit on the real pair against "real", the
         discriminator term EGBAD's paper writes as ``sigma(D(x, E(x)), 1)``
         (score_method ``"ce_real"``).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+        code : torch.Tensor of shape (n_samples, latent_dim)
+            ``E(x)``.
+
+        Returns
+        -------
+        doubt : torch.Tensor of shape (n_samples,)
         """
         return bce_with_logits_per_sample(self.discriminator(x, code), 1.0)
 
