@@ -144,6 +144,10 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
     _training_stages = ("",)
     # The papers' latent sizes per input kind, used by latent_dim="auto".
     _auto_latent_dim = {"mlp": 32, "conv": 100}
+    # latent_dim="auto" on tables: at most this share of the features (and at
+    # least 2), so that the code is narrower than the rows it encodes; None
+    # keeps the paper's size however narrow the table (see _auto_latent).
+    _auto_latent_feature_share = None
     # Rows per scoring chunk: small enough to keep memory flat as n grows,
     # and fixed per model (see GANNet.anomaly_scores).
     _score_chunk_size = {"mlp": 4096, "conv": 256}
@@ -495,13 +499,22 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
         self.validation_fraction_ = fraction
         self._check_validation_rows(n_samples)
 
+    def _auto_latent(self, spec) -> int:
+        """The latent size ``latent_dim="auto"`` gives for the network spec ``spec``."""
+        latent = self._auto_latent_dim[spec.kind]
+        share = self._auto_latent_feature_share
+        if spec.kind == "mlp" and share is not None:
+            latent = min(latent, max(2, int(spec.n_features * share)))
+        return latent
+
     def _start(self, X, *, incremental=False):
         """Resolve the fitted settings for validated ``X``; return its network spec."""
         spec = self._network_spec(X.shape[1])
         self.architecture_ = spec.kind
-        self.latent_dim_ = (
-            self._auto_latent_dim[spec.kind] if self.latent_dim == "auto" else int(self.latent_dim)
-        )
+        if self.latent_dim == "auto":
+            self.latent_dim_ = self._auto_latent(spec)
+        else:
+            self.latent_dim_ = int(self.latent_dim)
         self.output_activation_ = self._resolve_output_activation(X)
         self._resolve_validation(X.shape[0], one_epoch=incremental or self.max_epochs == 1)
         self.max_epochs_ = self._resolve_epochs(self.max_epochs, X.shape[0])
