@@ -153,25 +153,6 @@ def test_egbad_auto_score_is_ce_on_tables_and_the_real_pair_on_images(small_tabl
     assert EGBAD().get_params()["score_method"] == "auto"
 
 
-@pytest.mark.parametrize("n_features, expected", [(1, 2), (3, 2), (7, 3), (64, 32), (121, 32)])
-def test_egbad_auto_latent_is_at_most_half_the_features(n_features, expected):
-    X = np.random.RandomState(0).normal(size=(40, n_features))
-    detector = make_fast(EGBAD, latent_dim="auto").fit(X)
-    assert detector.latent_dim_ == expected
-    model = detector.net_.module_
-    assert _linear_shapes(model.encoder)[-1][1] == expected
-    assert _linear_shapes(model.generator)[0][0] == expected
-    assert detector.score_samples(X).shape == (40,)
-
-
-def test_auto_latent_cap_is_egbads_on_tables_only(small_table, small_images):
-    # An explicit size means what it says, however narrow the table.
-    assert make_fast(EGBAD, latent_dim=32).fit(small_table).latent_dim_ == 32
-    # Images keep the paper's size; ALAD keeps 32 on narrow tables.
-    assert make_fast(EGBAD, latent_dim="auto").fit(small_images).latent_dim_ == 200
-    assert make_fast(ALAD, latent_dim="auto").fit(small_table).latent_dim_ == 32
-
-
 def test_alad_auto_score_is_fm_on_tables_and_the_real_pair_on_images(small_table, small_images):
     assert make_fast(ALAD).fit(small_table).score_method_ == "fm"
     on_images = make_fast(ALAD).fit(small_images)

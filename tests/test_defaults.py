@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -169,6 +170,33 @@ def test_the_history_records_the_planned_epochs_of_each_call(small_table):
     assert detector.net_.planned_epochs_ == 3
 
 
+_CAPPED_LATENT = (EGBAD, AnoGAN)
+
+
+@pytest.mark.parametrize("cls", _CAPPED_LATENT)
+@pytest.mark.parametrize("n_features, expected", [(1, 2), (3, 2), (7, 3), (64, 32), (121, 32)])
+def test_auto_latent_is_at_most_half_the_features(cls, n_features, expected):
+    X = np.random.RandomState(0).normal(size=(40, n_features))
+    detector = make_fast(cls, latent_dim="auto").fit(X)
+    assert detector.latent_dim_ == expected
+    first_generator_layer = next(
+        m for m in detector.net_.module_.generator.modules() if isinstance(m, torch.nn.Linear)
+    )
+    assert first_generator_layer.in_features == expected
+    assert detector.score_samples(X).shape == (40,)
+
+
+@pytest.mark.parametrize("cls", ALL_DETECTORS)
+def test_auto_latent_cap_is_for_tables_only(cls, small_table, small_images):
+    # An explicit size means what it says, however narrow the table.
+    assert make_fast(cls, latent_dim=32).fit(small_table).latent_dim_ == 32
+    # Images keep the paper's size, and the other methods 32 on narrow tables.
+    images = make_fast(cls, latent_dim="auto").fit(small_images)
+    assert images.latent_dim_ == cls._auto_latent_dim["conv"]
+    on_table = make_fast(cls, latent_dim="auto").fit(small_table).latent_dim_
+    assert on_table == (small_table.shape[1] // 2 if cls in _CAPPED_LATENT else 32)
+
+
 def test_the_user_guide_states_the_budgets_the_code_uses():
     from pathlib import Path
 
@@ -201,6 +229,10 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
     assert all(value == {"mlp": False, "conv": False} for value in restoring.values())
     assert EGBAD._auto_validation_fraction == 0.1
     assert "EGBAD, whose tables and images default to it" in text and "holds out a tenth" in text
+    shares = {cls.__name__: cls._auto_latent_feature_share for cls in ALL_DETECTORS}
+    assert {name for name, share in shares.items() if share is not None} == {"EGBAD", "AnoGAN"}
+    assert shares["EGBAD"] == shares["AnoGAN"] == 0.5
+    assert "capped at half the number of features (at least 2)" in text
 
 
 def _restoring_egbad(**overrides):
