@@ -161,6 +161,7 @@ class ALAD(_BiGANDetector):
     ----------
     %(contamination)s
     %(preprocessing)s
+    %(feature_clip)s
     score_method : {"auto", "fm", "l1", "l2", "logits", "ce_real"}, default="auto"
         ``"fm"``: the feature distance above (the paper's best); ``"l1"`` and
         ``"l2"``: ``||x - G(E(x))||_1`` and ``_2``; ``"logits"``: D_xx's
@@ -331,6 +332,7 @@ class ALAD(_BiGANDetector):
         *,
         contamination=0.1,
         preprocessing="auto",
+        feature_clip="auto",
         score_method="auto",
         latent_cycle=True,
         spectral_norm="auto",
@@ -366,6 +368,7 @@ class ALAD(_BiGANDetector):
         super().__init__(
             contamination=contamination,
             preprocessing=preprocessing,
+            feature_clip=feature_clip,
             architecture=architecture,
             image_shape=image_shape,
             latent_dim=latent_dim,

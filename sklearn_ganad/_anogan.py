@@ -312,6 +312,7 @@ class AnoGAN(_GANDetector):
     ----------
     %(contamination)s
     %(preprocessing)s
+    %(feature_clip)s
     score_method : {"fm", "ce"}, default="fm"
         The discrimination loss L_D: ``"fm"``, feature matching
         ``||f(x) - f(G(z))||_d`` on D's last hidden layer (the paper's
@@ -487,6 +488,7 @@ class AnoGAN(_GANDetector):
         *,
         contamination=0.1,
         preprocessing="auto",
+        feature_clip="auto",
         score_method="fm",
         reconstruction_weight=0.9,
         norm_degree=1,
@@ -523,6 +525,7 @@ class AnoGAN(_GANDetector):
         super().__init__(
             contamination=contamination,
             preprocessing=preprocessing,
+            feature_clip=feature_clip,
             architecture=architecture,
             image_shape=image_shape,
             latent_dim=latent_dim,

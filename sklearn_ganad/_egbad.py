@@ -96,6 +96,7 @@ class EGBAD(_BiGANDetector):
     ----------
     %(contamination)s
     %(preprocessing)s
+    %(feature_clip)s
     score_method : {"auto", "ce", "fm", "ce_real"}, default="auto"
         The discriminator term L_D: ``"ce"``, the cross-entropy
         ``softplus(-D(G(E(x)), E(x)))`` of the reconstructed pair against
@@ -262,6 +263,7 @@ class EGBAD(_BiGANDetector):
         *,
         contamination=0.1,
         preprocessing="auto",
+        feature_clip="auto",
         score_method="auto",
         reconstruction_weight="auto",
         norm_degree=1,
@@ -293,6 +295,7 @@ class EGBAD(_BiGANDetector):
         super().__init__(
             contamination=contamination,
             preprocessing=preprocessing,
+            feature_clip=feature_clip,
             architecture=architecture,
             image_shape=image_shape,
             latent_dim=latent_dim,

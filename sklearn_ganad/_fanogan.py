@@ -208,6 +208,7 @@ class FAnoGAN(_GANDetector):
     ----------
     %(contamination)s
     %(preprocessing)s
+    %(feature_clip)s
     score_method : {"izi_f", "izi", "ziz"}, default="izi_f"
         The anomaly score: ``"izi_f"`` the formula above (the paper's),
         ``"izi"`` its image residual alone, ``"ziz"`` the latent residual
@@ -326,6 +327,7 @@ class FAnoGAN(_GANDetector):
         *,
         contamination=0.1,
         preprocessing="auto",
+        feature_clip="auto",
         score_method="izi_f",
         encoder_loss="izi_f",
         kappa=1.0,
@@ -358,6 +360,7 @@ class FAnoGAN(_GANDetector):
         super().__init__(
             contamination=contamination,
             preprocessing=preprocessing,
+            feature_clip=feature_clip,
             architecture=architecture,
             image_shape=image_shape,
             latent_dim=latent_dim,

@@ -177,6 +177,7 @@ class GANomaly(BaseGANDetector):
     ----------
     %(contamination)s
     %(preprocessing)s
+    %(feature_clip)s
     adversarial_weight : float, default=1.0
         Weight w_adv of the feature-matching loss.
     contextual_weight : float, default=50.0
@@ -276,6 +277,7 @@ class GANomaly(BaseGANDetector):
         *,
         contamination=0.1,
         preprocessing="auto",
+        feature_clip="auto",
         adversarial_weight=1.0,
         contextual_weight=50.0,
         encoder_weight=1.0,
@@ -304,6 +306,7 @@ class GANomaly(BaseGANDetector):
         super().__init__(
             contamination=contamination,
             preprocessing=preprocessing,
+            feature_clip=feature_clip,
             architecture=architecture,
             image_shape=image_shape,
             latent_dim=latent_dim,

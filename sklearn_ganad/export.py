@@ -60,7 +60,8 @@ def export_onnx(estimator, path, *, part="score", opset_version=None):
 
     What goes into the graph:
 
-    - the detector's scaler (``preprocessing``, ``scaler_``);
+    - the detector's scaler (``preprocessing``, ``scaler_``) and its
+      clipping of the scaled features (``feature_clip_``);
     - for a Pipeline, every step before the detector, if it is a
       :class:`~sklearn.preprocessing.StandardScaler`,
       :class:`~sklearn.preprocessing.MinMaxScaler`,
@@ -81,8 +82,8 @@ def export_onnx(estimator, path, *, part="score", opset_version=None):
     maps codes ``"z"`` (batch, latent_dim) to ``"generated"``, and
     ``part="discriminator"`` maps ``"X"`` to ``"logit"`` and ``"features"``
     (the layer its "fm" score matches), both in the units the networks
-    see: the detector's scaled features (``scaler_`` is not folded into
-    those two graphs).
+    see: the detector's scaled and clipped features (``scaler_`` and
+    ``feature_clip_`` are not folded into those two graphs).
 
     The file's metadata (``metadata_props``) records the package version,
     the method, the part, ``offset_``, ``contamination``, the number of
@@ -145,6 +146,7 @@ def export_onnx(estimator, path, *, part="score", opset_version=None):
         affine = [op for step in steps for op in _affine_ops(*step)]
         affine += _affine_ops("the detector's scaler_", detector.scaler_)
         n_features = detector.n_features_in_
+        affine += _clip_ops(getattr(detector, "feature_clip_", None), n_features)
         # Images in, as (batch, C, H, W), where the detector was fitted on
         # image arrays; rows of pixels where it was fitted on rows (its
         # image_shape parameter) or is a Pipeline's last step.
@@ -215,6 +217,14 @@ def _require_exporter():
             f"export_onnx needs {' and '.join(missing)} (torch's ONNX exporter); install "
             "them with `pip install sklearn-ganad[onnx]`."
         )
+
+
+def _clip_ops(bound, n_features):
+    """``feature_clip_`` as ``(operation, float32 vector)`` pairs (none without it)."""
+    if bound is None:
+        return []
+    limit = np.full(n_features, bound, dtype=np.float32)
+    return [("max", -limit), ("min", limit)]
 
 
 def _affine_ops(name, transformer):

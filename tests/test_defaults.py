@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ganad import ALAD, EGBAD, AnoGAN, FAnoGAN, GANomaly
+from sklearn_ganad.base import _AUTO_FEATURE_CLIP
 from sklearn_ganad.presets import PAPER_DATASETS, paper_params
 
 from ._params import ALL_DETECTORS, make_fast
@@ -233,6 +234,8 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
     assert {name for name, share in shares.items() if share is not None} == {"EGBAD", "AnoGAN"}
     assert shares["EGBAD"] == shares["AnoGAN"] == 0.5
     assert "capped at half the number of features (at least 2)" in text
+    assert _AUTO_FEATURE_CLIP == 10.0
+    assert "standardised features are then clipped to ten standard deviations" in text
 
 
 def _restoring_egbad(**overrides):
@@ -327,3 +330,80 @@ def test_model_files_from_before_restore_best_weights_keep_the_last_weights(smal
     np.testing.assert_array_equal(
         old.score_samples(small_table), detector.score_samples(small_table)
     )
+
+
+def _with_extremes(X, scale=1e4):
+    """X with its first feature pushed far beyond ten standard deviations in two rows."""
+    X = np.array(X, dtype=np.float32)
+    X[:2, 0] = [scale, -scale]
+    return X
+
+
+@pytest.mark.parametrize("cls", ALL_DETECTORS)
+def test_feature_clip_auto_bounds_standardised_tables_only(cls, small_table, small_images):
+    assert cls().get_params()["feature_clip"] == "auto"
+    standard = make_fast(cls, preprocessing="auto").fit(small_table)
+    assert standard.preprocessing_ == "standard" and standard.feature_clip_ == 10.0
+    for params in ({"preprocessing": "minmax"}, {"preprocessing": None}):
+        assert make_fast(cls, **params).fit(small_table).feature_clip_ is None
+    assert make_fast(cls, preprocessing="auto").fit(small_images).feature_clip_ is None
+    # A number is kept, whatever the scaling; None never clips.
+    assert make_fast(cls, preprocessing=None, feature_clip=3).fit(small_table).feature_clip_ == 3.0
+    no_clip = make_fast(cls, preprocessing="auto", feature_clip=None).fit(small_table)
+    assert no_clip.feature_clip_ is None
+
+
+def test_feature_clip_scores_values_beyond_the_bound_as_the_bound(small_table):
+    # One training row 1e4 out lies about 20 standard deviations out of 400.
+    train = np.random.RandomState(5).normal(size=(400, 5)).astype(np.float32)
+    train[0, 0] = 1e4
+    detector = make_fast(GANomaly, preprocessing="auto").fit(train)
+    # What the networks see is bounded, in training and in scoring.
+    assert np.abs(detector.scaler_.transform(train)).max() > 19
+    assert np.abs(detector._scale(train)).max() == pytest.approx(10.0)
+    mean, scale = detector.scaler_.mean_[0], detector.scaler_.scale_[0]
+    X = _with_extremes(small_table, scale=1e6)
+    at_bound = X[:2].copy()
+    at_bound[:, 0] = [mean + 10 * scale, mean - 10 * scale]
+    np.testing.assert_allclose(
+        detector.score_samples(X[:2]), detector.score_samples(at_bound), rtol=1e-5
+    )
+    farther = X[:2].copy()
+    farther[:, 0] *= 100
+    np.testing.assert_array_equal(detector.score_samples(farther), detector.score_samples(X[:2]))
+    # Without the bound the extreme rows score differently from the bound.
+    unclipped = make_fast(GANomaly, preprocessing="auto", feature_clip=None).fit(train)
+    assert not np.allclose(unclipped.score_samples(X[:2]), unclipped.score_samples(at_bound))
+
+
+def test_feature_clip_changes_nothing_within_the_bound(small_table):
+    # small_table lies within 4 standard deviations: clipping is the identity.
+    clipped = make_fast(EGBAD, preprocessing="auto").fit(small_table)
+    plain = make_fast(EGBAD, preprocessing="auto", feature_clip=None).fit(small_table)
+    np.testing.assert_array_equal(
+        clipped.score_samples(small_table), plain.score_samples(small_table)
+    )
+
+
+def test_feature_clip_on_unscaled_input_does_not_touch_the_callers_array(small_table):
+    X = _with_extremes(small_table, scale=50.0)
+    before = X.copy()
+    detector = make_fast(GANomaly, preprocessing=None, feature_clip=2.0).fit(X)
+    detector.score_samples(X)
+    np.testing.assert_array_equal(X, before)
+    assert np.abs(detector._scale(X)).max() == 2.0
+
+
+def test_model_files_from_before_feature_clip_load_without_clipping(small_table):
+    X = _with_extremes(small_table)  # 1e4 out: beyond the bound when scored
+    detector = make_fast(GANomaly, preprocessing="auto").fit(small_table)
+    old = pickle.loads(pickle.dumps(detector))
+    for name in ("feature_clip", "feature_clip_"):
+        delattr(old, name)
+    loaded = pickle.loads(pickle.dumps(old))
+    # Fitted before clipping existed: it scores as it was trained, unclipped.
+    assert loaded.feature_clip is None and loaded.feature_clip_ is None
+    clipped_scores = detector.score_samples(X)
+    detector.feature_clip_ = None
+    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
+    assert not np.allclose(loaded.score_samples(X[:2]), clipped_scores[:2])

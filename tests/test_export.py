@@ -85,6 +85,16 @@ def test_onnx_scores_equal_score_samples_on_images(cls, score_method, small_imag
     _assert_matches(_run(path, small_images[:7]), detector, small_images[:7])
 
 
+def test_the_feature_clip_is_part_of_the_graph(table, tmp_path):
+    X = table.copy()
+    X[0, 1] = 1e4  # 12 standard deviations out: clipped in training
+    detector = make_fast(GANomaly, preprocessing="auto").fit(X)
+    assert detector.feature_clip_ == 10.0
+    path = export_onnx(detector, tmp_path / "detector.onnx")
+    rows = X[:10] * np.float32(-3.0)  # beyond the bound on both sides
+    _assert_matches(_run(path, rows), detector, rows)
+
+
 def test_images_fitted_as_rows_export_with_rows_as_input(small_images, tmp_path):
     rows = small_images.reshape(len(small_images), -1)
     detector = make_fast(GANomaly, max_epochs=1, image_shape=(1, 8, 8)).fit(rows)

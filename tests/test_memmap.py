@@ -38,6 +38,21 @@ def test_a_memmap_trains_and_scores_as_the_array(cls, mapped):
     assert np.all(np.isfinite(chunked.score_samples(mm)))
 
 
+@pytest.mark.parametrize(
+    "settings", [{"preprocessing": "auto"}, {"preprocessing": None, "feature_clip": 1.5}]
+)
+def test_a_memmap_is_clipped_as_the_array(settings, tmp_path):
+    X = np.random.RandomState(4).normal(size=(200, 4)).astype(np.float32)
+    X[0, 1] = 1e4  # 14 standard deviations out: beyond the bound whatever the scaling
+    np.save(tmp_path / "X.npy", X)
+    mm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    in_memory = make_fast(GANomaly, **settings).fit(X)
+    from_disk = make_fast(GANomaly, **settings).fit(mm)
+    assert in_memory.feature_clip_ is not None
+    assert_array_equal(from_disk.score_samples(mm), in_memory.score_samples(X))
+    assert from_disk.offset_ == in_memory.offset_
+
+
 def test_memory_mapped_views_are_recognised(mapped, tmp_path):
     X, mm = mapped
     assert is_memory_mapped(mm) and is_memory_mapped(mm[10:20]) and is_memory_mapped(mm.T)

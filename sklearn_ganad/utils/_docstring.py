@@ -18,6 +18,17 @@ default=%(preprocessing_default)s
         ``StandardScaler`` or ``MinMaxScaler`` to any input. ``None`` feeds
         ``X`` unchanged: use it when ``X`` is already scaled, in a Pipeline
         for instance, or to reproduce a paper's protocol.""",
+    "feature_clip": """feature_clip : float, "auto" or None, default=%(feature_clip_default)s
+        Bound on every feature the networks see: after ``preprocessing``,
+        the features are clipped to ``[-feature_clip, feature_clip]`` in
+        training and in scoring. One extreme value (a category that is rare
+        in the training rows, a count far beyond its training range) then
+        cannot dominate the training loss or its row's score, and a clipped
+        value still lies beyond anything common in training. ``"auto"`` is
+        10 (standard deviations) where ``preprocessing_`` is ``"standard"``,
+        and no clipping otherwise (``"minmax"``, images, ``None``); ``None``
+        never clips. A number clips whatever the networks see, also
+        unscaled ``X`` under ``preprocessing=None``.""",
     "architecture": """architecture : {"auto", "mlp", "conv", "paper"}, \
 default=%(architecture_default)s
         Network family. ``"auto"`` uses DCGAN-style convolutions for images
@@ -157,6 +168,9 @@ _SHARED_ATTRIBUTES = """net_ : sklearn_ganad.GANNet
         ``restore_best_weights_`` is True; otherwise None.
     preprocessing_ : {"standard", "minmax"} or None
         The scaling applied (``preprocessing`` resolved).
+    feature_clip_ : float or None
+        The bound applied to the scaled features (``feature_clip``
+        resolved); None where nothing is clipped.
     scaler_ : StandardScaler, MinMaxScaler or None
         The fitted scaler, or None without scaling.
     offset_ : float
