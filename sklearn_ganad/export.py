@@ -146,7 +146,7 @@ def export_onnx(estimator, path, *, part="score", opset_version=None):
         affine = [op for step in steps for op in _affine_ops(*step)]
         affine += _affine_ops("the detector's scaler_", detector.scaler_)
         n_features = detector.n_features_in_
-        affine += _clip_ops(getattr(detector, "feature_clip_", None), n_features)
+        affine += _clip_ops(detector.feature_clip_, n_features)
         # Images in, as (batch, C, H, W), where the detector was fitted on
         # image arrays; rows of pixels where it was fitted on rows (its
         # image_shape parameter) or is a Pipeline's last step.

@@ -4,8 +4,8 @@ from sklearn_ganad import demo
 
 
 def test_run_demo_returns_one_row_per_dataset_and_detector():
-    # Half the epochs; ROC AUC measured before feature_clip clipped the breast-cancer
-    # table (digit 0, breast cancer): GANomaly 1.000 and
+    # Half the epochs; ROC AUC (digit 0, breast cancer) measured before feature_clip
+    # began clipping the breast-cancer table: GANomaly 1.000 and
     # 0.926, EGBAD 0.983 and 0.897 (its best epoch, the tables' default; 0.961 with
     # the last), ALAD 0.999 and 0.940, AnoGAN 0.974 and 0.955, f-AnoGAN 0.997 and 0.969.
     rows = demo.run_demo(digits=[0], epochs_scale=0.5)
