@@ -30,10 +30,12 @@ def test_defaults_are_auto_budgets_and_scaling(cls):
 def test_auto_epochs_give_the_step_budget(n_rows):
     X = np.random.RandomState(0).normal(size=(n_rows, 3))
     detector = make_fast(GANomaly, max_epochs="auto")
-    detector._auto_train_steps = {"mlp": 60, "conv": 60}  # an instance override, to stay fast
+    # Instance overrides, to stay fast: 60 steps, at least 2 epochs.
+    detector._auto_train_steps = {"mlp": 60, "conv": 60}
+    detector._auto_min_epochs = {"mlp": 2, "conv": 1}
     detector.fit(X)
     batches = _batches(n_rows, detector.batch_size)
-    assert detector.max_epochs_ == max(1, math.ceil(60 / batches))
+    assert detector.max_epochs_ == max(2, math.ceil(60 / batches))
     assert len(detector.net_.history) == detector.max_epochs_
     assert detector.net_.max_epochs == detector.max_epochs_
     # Enough steps on a small table, few epochs on a large one.
@@ -49,6 +51,23 @@ def test_auto_epochs_are_capped_and_count_only_training_rows():
     assert detector._resolve_epochs("auto", 100) == math.ceil(steps / 4)
     assert detector._resolve_epochs("auto", 2) == detector._auto_max_epochs
     assert detector._resolve_epochs(7, 100) == 7
+
+
+def test_auto_epochs_see_a_large_table_at_least_five_times():
+    detector = GANomaly(batch_size=64, validation_fraction=None)
+    detector.architecture_ = "mlp"
+    detector._resolve_validation(100, one_epoch=False)
+    steps = GANomaly._auto_train_steps
+    # 50,000 rows are 782 batches: the step budget alone would give 3 epochs.
+    assert math.ceil(steps["mlp"] / 782) == 3
+    assert detector._resolve_epochs("auto", 50_000) == 5
+    assert detector._resolve_epochs("auto", 1_000) == math.ceil(steps["mlp"] / 16)
+    # Images keep the step budget alone, however many there are.
+    detector.architecture_ = "conv"
+    assert detector._resolve_epochs("auto", 70_000) == math.ceil(steps["conv"] / 1094) == 1
+    floors = {cls.__name__: cls._auto_min_epochs for cls in ALL_DETECTORS}
+    assert floors.pop("AnoGAN") == {"mlp": 1, "conv": 1}
+    assert all(floor == {"mlp": 5, "conv": 1} for floor in floors.values())
 
 
 def test_an_explicit_epoch_count_means_what_it_says(small_table):
@@ -227,7 +246,14 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
     )  # fmt: skip
     restoring = {cls.__name__: cls._auto_restore_best_weights for cls in ALL_DETECTORS}
     assert restoring.pop("EGBAD") == {"mlp": True, "conv": True}
+    assert restoring.pop("GANomaly") == {"mlp": True, "conv": False}
     assert all(value == {"mlp": False, "conv": False} for value in restoring.values())
+    minimum = {cls.__name__: cls._auto_restore_min_rows for cls in ALL_DETECTORS}
+    assert minimum.pop("GANomaly") == 2000 and set(minimum.values()) == {1}
+    assert "GANomaly keeps its best epoch on tables of at least 20,000 rows" in text
+    assert AnoGAN._auto_min_epochs == {"mlp": 1, "conv": 1}
+    assert "AnoGAN's tables have no floor" in text
+    assert "rounded up to whole epochs, at least 5 for tables" in text
     assert EGBAD._auto_validation_fraction == 0.1
     assert "EGBAD, whose tables and images default to it" in text and "holds out a tenth" in text
     shares = {cls.__name__: cls._auto_latent_feature_share for cls in ALL_DETECTORS}
@@ -299,8 +325,40 @@ def test_egbad_keeps_its_best_epoch_on_images_too(small_images):
 def test_auto_epochs_of_one_hold_no_rows_out(small_table):
     detector = _restoring_egbad(max_epochs="auto")
     detector._auto_train_steps = {"mlp": 1, "conv": 1}  # one epoch is enough
+    detector._auto_min_epochs = {"mlp": 1, "conv": 1}
     detector.fit(small_table)
     assert detector.max_epochs_ == 1 and detector.validation_fraction_ is None
+
+
+def test_ganomaly_keeps_its_best_epoch_on_large_tables_only():
+    detector = GANomaly()
+    detector.architecture_ = "mlp"
+    # A tenth of 19,999 rows is under 2,000 held-out rows: the last epoch.
+    detector._resolve_validation(19_999, one_epoch=False)
+    assert not detector.restore_best_weights_ and detector.validation_fraction_ is None
+    detector._resolve_validation(20_000, one_epoch=False)
+    assert detector.restore_best_weights_ and detector.validation_fraction_ == 0.1
+    # An explicit share counts its own held-out rows.
+    detector.set_params(validation_fraction=0.5)._resolve_validation(4_000, one_epoch=False)
+    assert detector.restore_best_weights_ and detector.validation_fraction_ == 0.5
+    detector._resolve_validation(3_998, one_epoch=False)
+    assert not detector.restore_best_weights_ and detector.validation_fraction_ == 0.5
+    # Images keep the last epoch, however many.
+    detector.set_params(validation_fraction="auto").architecture_ = "conv"
+    detector._resolve_validation(70_000, one_epoch=False)
+    assert not detector.restore_best_weights_ and detector.validation_fraction_ is None
+
+
+def test_ganomaly_on_a_large_table_trains_on_nine_tenths_and_keeps_the_best(small_table):
+    detector = make_fast(GANomaly, max_epochs=4)
+    detector._auto_restore_min_rows = 6  # an instance override: 60 rows count as large
+    detector.fit(small_table)
+    assert detector.restore_best_weights_ and detector.validation_fraction_ == 0.1
+    valid_loss = detector.net_.history[:, "valid_loss"]
+    assert detector.best_epoch_ == int(np.argmin(valid_loss)) + 1
+    small = make_fast(GANomaly, max_epochs=4).fit(small_table)
+    assert not small.restore_best_weights_ and small.best_epoch_ is None
+    assert "valid_loss" not in small.net_.history[-1]
 
 
 def test_restore_best_weights_can_be_asked_of_any_method(small_table):

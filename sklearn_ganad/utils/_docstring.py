@@ -72,9 +72,9 @@ default=%(gradient_penalty_weight_default)s
         Number of passes over the training data. ``"auto"`` sets a budget in
         optimisation steps (mini-batches) rather than epochs: %(auto_steps)s
         steps for tables and %(auto_steps_conv)s for images, rounded up to
-        whole epochs, at most 1000 epochs. A small table thus gets enough
-        updates and a large one does not train for hours; the value used is
-        ``max_epochs_``. An integer is that number of epochs.""",
+        whole epochs, at most 1000 epochs%(auto_floor)s. A small table thus
+        gets enough updates and a large one does not train for hours; the
+        value used is ``max_epochs_``. An integer is that number of epochs.""",
     "batch_size": """batch_size : int, default=%(batch_size_default)s
         Mini-batch size for training (at least 2, for batch normalisation).""",
     "lr": """lr : float or "auto", default=%(lr_default)s
@@ -216,13 +216,19 @@ def fill_doc():
         if steps is not None:
             # Read from the class, so that the text cannot disagree with it.
             values.update(auto_steps=f"{steps['mlp']:,}", auto_steps_conv=f"{steps['conv']:,}")
+        floor = getattr(obj, "_auto_min_epochs", {"mlp": 1})["mlp"]
+        values["auto_floor"] = (
+            f" and, for tables,\n        at least {floor} (a large table is seen several times)"
+            if floor > 1
+            else ""
+        )
         rates = getattr(obj, "_auto_lr", None)
         if rates is not None:
             values.update(auto_lr=f"{rates['mlp']:g}", auto_lr_conv=f"{rates['conv']:g}")
         restore = getattr(obj, "_auto_restore_best_weights", None)
         if restore is not None:
             values.update(
-                auto_restore=_describe_auto_restore(restore),
+                auto_restore=_describe_auto_restore(restore, obj._auto_restore_min_rows),
                 auto_validation=f"{obj._auto_validation_fraction:g}",
             )
         # Texts of parameters the class does not have are formatted too (and
@@ -236,16 +242,17 @@ def fill_doc():
     return decorate
 
 
-def _describe_auto_restore(by_family) -> str:
+def _describe_auto_restore(by_family, min_rows=1) -> str:
     """The sentence saying what ``restore_best_weights="auto"`` does for a class."""
     tables, images = by_family["mlp"], by_family["conv"]
     if not (tables or images):
         return '``"auto"`` keeps the last epoch for this method.'
     where = {(True, True): "", (True, False): " for tables", (False, True): " for images"}
+    held_out = "no row" if min_rows <= 1 else f"fewer than {min_rows:,} rows"
     return (
         f'``"auto"`` keeps the best epoch{where[tables, images]} (where the '
         "benchmark suite measured a gain), unless ``validation_fraction`` is "
-        "None or would hold out no row."
+        f"None or would hold out {held_out}."
     )
 
 
