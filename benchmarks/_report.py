@@ -325,7 +325,10 @@ def plot_task(scores: dict, y_test, threshold_percentile, title, path_prefix):
     n = len(scores)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    # A constrained layout keeps the figure's title clear of the first row's.
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False, layout="constrained"
+    )
     for ax, (method, anomaly) in zip(axes.flat, scores.items(), strict=False):
         # Heavy tails would squeeze everything into one bar: clip to the central 99%.
         low, high = np.percentile(anomaly, [0.5, 99.5])
@@ -341,7 +344,6 @@ def plot_task(scores: dict, y_test, threshold_percentile, title, path_prefix):
         ax.axis("off")
     axes.flat[0].legend(fontsize="small")
     fig.suptitle(f"Score distributions: {title}")
-    fig.tight_layout()
     fig.savefig(f"{path_prefix}_hist.png", dpi=80)
     plt.close(fig)
 

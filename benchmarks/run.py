@@ -323,7 +323,8 @@ def main(argv=None):
     for dataset in datasets:
         builder, profile_seeds = DATASETS[dataset]
         try:
-            tasks = _select_tasks(builder(args.profile, data_dir), args.max_tasks, args.tasks)
+            family = builder(args.profile, data_dir)
+            tasks = _select_tasks(family, args.max_tasks, args.tasks)
         except OSError as error:
             download = "" if dataset == "adbench" else (
                 " or connect to the internet so that the loaders can download them"
@@ -389,7 +390,9 @@ def main(argv=None):
                         _report.plot_task(
                             scores, task.y_test[subsample_rows(len(task.y_test), PLOT_ROWS, 0)],
                             task.threshold_percentile,
-                            f"{dataset} {task.name}" if len(tasks) > 1 else dataset,
+                            # Name the task wherever the family has several,
+                            # even when --max-tasks or --tasks ran one.
+                            f"{dataset} {task.name}" if len(family) > 1 else dataset,
                             out / "figures" / dataset,
                         )  # fmt: skip
     for dataset, caps in _train_cap_notes(rows).items():

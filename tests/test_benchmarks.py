@@ -100,10 +100,16 @@ def test_adbench_runs_every_method_with_its_defaults():
             assert budget("quick", method, "adbench") == {}
 
 
-def test_runner_end_to_end_on_digits(tmp_path, capsys):
+def test_runner_end_to_end_on_digits(tmp_path, capsys, monkeypatch):
     args = ["--datasets", "digits", "--max-tasks", "1", "--seeds", "0", "--methods", "GANomaly",
             "IsolationForest", "--out", str(tmp_path)]  # fmt: skip
+    titles, plot_task = [], _report.plot_task
+    monkeypatch.setattr(
+        _report, "plot_task", lambda *a, **k: titles.append(a[3]) or plot_task(*a, **k)
+    )
     main(args)
+    # The figure names its task (digits has ten), though only one ran.
+    assert titles == ["digits digit 0"]
     results = pd.read_csv(tmp_path / "results.csv")
     assert list(results["method"]) == ["GANomaly", "IsolationForest"]
     assert results["error"].isna().all()
