@@ -510,8 +510,8 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
         """Set ``restore_best_weights_`` and ``validation_fraction_`` for ``n_samples`` rows.
 
         ``restore_best_weights="auto"`` is on where the network family's
-        default asks for it and a validation split can hold at least one
-        row; ``validation_fraction="auto"`` holds out
+        default asks for it and the validation split would hold at least
+        ``_auto_restore_min_rows`` rows; ``validation_fraction="auto"`` holds out
         ``_auto_validation_fraction`` of the rows when it is on, and none
         otherwise. A training call of ``one_epoch`` (any ``partial_fit``, or
         a fit of one epoch) has no earlier epoch to go back to, so

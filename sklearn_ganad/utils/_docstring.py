@@ -251,7 +251,7 @@ def _describe_auto_restore(by_family, min_rows=1) -> str:
     held_out = "no row" if min_rows <= 1 else f"fewer than {min_rows:,} rows"
     return (
         f'``"auto"`` keeps the best epoch{where[tables, images]} (where the '
-        "benchmark suite measured a gain), unless ``validation_fraction`` is "
+        "benchmarks measured a gain), unless ``validation_fraction`` is "
         f"None or would hold out {held_out}."
     )
 
