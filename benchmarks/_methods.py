@@ -374,6 +374,18 @@ def _seed_ensemble(cls, n_estimators):
     return build
 
 
+def _coupled_ensemble(cls, ensemble_size):
+    """A package method trained as Han et al.'s coupled ensemble of ``ensemble_size`` GANs."""
+
+    def build(task, profile, seed, device):
+        params = {} if DEFAULTS_ONLY["enabled"] else budget(profile, cls.__name__, task.dataset)
+        params = {**params, "ensemble_size": ensemble_size}
+        detector = cls(random_state=seed, device=device, **params)
+        return Wrapped(detector, False, -1.0, "score_samples", config=_config(params))
+
+    return build
+
+
 def _sklearn(cls, needs_scaling=False, **params):
     """A scikit-learn peer; one that ``needs_scaling`` gets a StandardScaler in
     front on tasks whose features are not scaled (fitted on the training rows)."""
@@ -480,12 +492,20 @@ METHODS = {
     "PyOD-DeepSVDD": (_pyod_deep_svdd, "peer"),
 }
 
-#: Members per ensemble of the ``<method>-x3`` variants (``SeedEnsemble``).
+#: Members per ensemble of the ``<method>-x3`` variants (``SeedEnsemble``)
+#: and of the ``<method>-c3`` variants (``ensemble_size``, Han et al.'s coupled
+#: ensemble).
 ENSEMBLE_SIZE = 3
-#: Opt-in (``--methods EGBAD-x3``): each costs three fits of its method.
+#: Opt-in (``--methods EGBAD-x3 EGBAD-c3``): each costs about three fits of its method.
 ENSEMBLE_METHODS = {
-    f"{name}-x{ENSEMBLE_SIZE}": (_seed_ensemble(cls, ENSEMBLE_SIZE), "package")
-    for name, cls in all_detectors()
+    **{
+        f"{name}-x{ENSEMBLE_SIZE}": (_seed_ensemble(cls, ENSEMBLE_SIZE), "package")
+        for name, cls in all_detectors()
+    },
+    **{
+        f"{name}-c{ENSEMBLE_SIZE}": (_coupled_ensemble(cls, ENSEMBLE_SIZE), "package")
+        for name, cls in all_detectors()
+    },
 }
 METHODS.update(ENSEMBLE_METHODS)
 

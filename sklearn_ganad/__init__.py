@@ -3,6 +3,7 @@
 from ._alad import ALAD, ALADModel
 from ._anogan import AnoGAN, AnoGANModel, WassersteinAnoGANModel
 from ._bigan import BiGANModel
+from ._coupled import CoupledEnsembleModel
 from ._egbad import EGBAD, EGBADModel
 from ._fanogan import FAnoGAN, FAnoGANModel
 from ._ganomaly import GANomaly, GANomalyModel
@@ -27,6 +28,7 @@ __all__ = [
     "GANNet",
     "AdversarialModel",
     "ArrayBatchIterator",
+    "CoupledEnsembleModel",
     "GANomalyModel",
     "BiGANModel",
     "EGBADModel",

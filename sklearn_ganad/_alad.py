@@ -230,6 +230,7 @@ class ALAD(_BiGANDetector):
     %(betas)s
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(ensemble_size)s
     %(precision)s
     %(distributed)s
     %(device)s
@@ -357,6 +358,7 @@ class ALAD(_BiGANDetector):
         betas=(0.5, 0.999),
         validation_fraction="auto",
         restore_best_weights="auto",
+        ensemble_size=1,
         precision="32",
         distributed="auto",
         device="auto",
@@ -381,6 +383,7 @@ class ALAD(_BiGANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            ensemble_size=ensemble_size,
             precision=precision,
             distributed=distributed,
             device=device,

@@ -75,6 +75,9 @@ class AnoGANModel(AdversarialModel):
     player_networks = {"discriminator": ("discriminator",), "generator": ("generator",)}
     main_player = "generator"
     loss_terms = ()
+    # A coupled ensemble scores each member with its own D: every other pair
+    # would repeat the latent search.
+    score_every_pair = False
 
     def __init__(
         self, generator, discriminator, *, latent_dim, score_method="fm",
@@ -387,6 +390,7 @@ class AnoGAN(_GANDetector):
     %(betas)s
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(ensemble_size)s
     %(precision)s
     %(distributed)s
     %(device)s
@@ -514,6 +518,7 @@ class AnoGAN(_GANDetector):
         betas=(0.5, 0.999),
         validation_fraction="auto",
         restore_best_weights="auto",
+        ensemble_size=1,
         precision="32",
         distributed="auto",
         device="auto",
@@ -538,6 +543,7 @@ class AnoGAN(_GANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            ensemble_size=ensemble_size,
             precision=precision,
             distributed=distributed,
             device=device,

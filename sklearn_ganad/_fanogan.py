@@ -76,6 +76,7 @@ class FAnoGANModel(AdversarialModel):
         "encoder": ("encoder",),
     }
     main_player = "generator"
+    adversary_players = ("critic",)
     loss_terms = ("wasserstein_distance", "gradient_penalty", "loss_image", "loss_features",
                   "loss_latent")  # fmt: skip
     _stage_players = {"gan": ("critic", "generator"), "encoder": ("encoder",)}
@@ -257,6 +258,7 @@ class FAnoGAN(_GANDetector):
         (decay 0.9, the paper's optimizer for E) with bias correction.
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(ensemble_size)s
     %(precision)s
     %(distributed)s
     %(device)s
@@ -349,6 +351,7 @@ class FAnoGAN(_GANDetector):
         betas=(0.0, 0.9),
         validation_fraction="auto",
         restore_best_weights="auto",
+        ensemble_size=1,
         precision="32",
         distributed="auto",
         device="auto",
@@ -373,6 +376,7 @@ class FAnoGAN(_GANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            ensemble_size=ensemble_size,
             precision=precision,
             distributed=distributed,
             device=device,

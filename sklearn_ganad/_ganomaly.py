@@ -56,6 +56,7 @@ class GANomalyModel(AdversarialModel):
     }
     main_player = "generator"
     loss_terms = ("loss_adv", "loss_con", "loss_enc")
+    score_every_pair = False  # the latent distance reads no discriminator
 
     def __init__(
         self,
@@ -204,6 +205,7 @@ class GANomaly(BaseGANDetector):
     %(betas)s
     %(validation_fraction)s
     %(restore_best_weights)s
+    %(ensemble_size)s
     %(precision)s
     %(distributed)s
     %(device)s
@@ -308,6 +310,7 @@ class GANomaly(BaseGANDetector):
         betas=(0.5, 0.999),
         validation_fraction="auto",
         restore_best_weights="auto",
+        ensemble_size=1,
         precision="32",
         distributed="auto",
         device="auto",
@@ -332,6 +335,7 @@ class GANomaly(BaseGANDetector):
             betas=betas,
             validation_fraction=validation_fraction,
             restore_best_weights=restore_best_weights,
+            ensemble_size=ensemble_size,
             precision=precision,
             distributed=distributed,
             device=device,

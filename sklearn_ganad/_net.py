@@ -67,6 +67,17 @@ class AdversarialModel(nn.Module):
     loss_terms : tuple of str
         Names of the loss components :meth:`player_loss` reports; each is
         recorded per batch and per epoch as ``train_<name>``.
+    adversary_players : tuple of str
+        The players whose networks judge the others' (the discriminators,
+        f-AnoGAN's critic): a coupled ensemble
+        (:class:`~sklearn_ganad.CoupledEnsembleModel`) shuffles them between
+        its members.
+    score_every_pair : bool
+        Whether a coupled ensemble scores a row with every (member,
+        adversary) pair, as Han et al. do, or each member with its own
+        adversary only: a score that does not read the adversary networks
+        (GANomaly's) or whose cost is a search per pair (AnoGAN's) does the
+        latter.
 
     ``player_networks``, ``main_player`` and ``loss_terms`` are class
     attributes in every model: declarations, read by the net before any
@@ -77,6 +88,8 @@ class AdversarialModel(nn.Module):
     player_networks: dict = {}
     main_player: str = "generator"
     loss_terms: tuple = ()
+    adversary_players: tuple = ("discriminator",)
+    score_every_pair: bool = True
 
     @property
     def players(self) -> tuple:

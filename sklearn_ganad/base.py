@@ -14,6 +14,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._coupled import CoupledEnsembleModel
 from ._net import GANNet, build_callbacks, make_train_split
 from ._version import __version__
 from .exceptions import ConstantScoresWarning, InconsistentVersionWarning
@@ -136,6 +137,7 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
             None,
         ],
         "restore_best_weights": ["boolean", StrOptions({"auto"})],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"32", "bf16", "16"})],
         "distributed": ["boolean", StrOptions({"auto"})],
         "device": [str, None],
@@ -219,6 +221,7 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
         validation_fraction,
         # A default, so that subclasses written before it keep working.
         restore_best_weights="auto",
+        ensemble_size=1,
         precision="32",
         distributed="auto",
         feature_clip="auto",
@@ -243,6 +246,7 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
         self.betas = betas
         self.validation_fraction = validation_fraction
         self.restore_best_weights = restore_best_weights
+        self.ensemble_size = ensemble_size
         self.precision = precision
         self.distributed = distributed
         self.device = device
@@ -506,6 +510,14 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
     def _build_model(self, spec: NetworkSpec):
         """Return the method's :class:`~sklearn_ganad.AdversarialModel` for ``spec``."""
 
+    def _build_models(self, spec: NetworkSpec):
+        """The model the net trains: the method's, or ``ensemble_size`` of them coupled."""
+        if self.ensemble_size == 1:
+            return self._build_model(spec)
+        # Built one after the other from the seeded generator: the members
+        # start from different weights.
+        return CoupledEnsembleModel([self._build_model(spec) for _ in range(self.ensemble_size)])
+
     def _resolve_validation(self, n_samples, *, one_epoch):
         """Set ``restore_best_weights_`` and ``validation_fraction_`` for ``n_samples`` rows.
 
@@ -574,7 +586,7 @@ class BaseGANDetector(OffsetThresholdMixin, OutlierMixin, BaseEstimator, metacla
     def _make_net(self, spec, seed):
         """The method's untrained :class:`~sklearn_ganad.GANNet` (inside ``seeded``)."""
         return GANNet(
-            self._build_model(spec),
+            self._build_models(spec),
             max_epochs=self.max_epochs_,
             batch_size=self.batch_size,
             lr=self.lr_,

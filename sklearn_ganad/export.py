@@ -141,6 +141,12 @@ def export_onnx(estimator, path, *, part="score", opset_version=None):
             f"part={part!r} is for a detector whose score is a search (AnoGAN); "
             f"{type(detector).__name__} scores in one forward pass: export it with part='score'."
         )
+    if part != "score" and detector.ensemble_size > 1:
+        raise ValueError(
+            f"part={part!r} exports one network, but this detector trained "
+            f"ensemble_size={detector.ensemble_size} coupled GANs, each with its own; "
+            "export a detector fitted with ensemble_size=1."
+        )
     model = _inference_copy(detector.net_.module_)
     if part == "score":
         affine = [op for step in steps for op in _affine_ops(*step)]

@@ -251,3 +251,17 @@ def test_the_file_scores_in_a_process_without_torch(table, tmp_path):
 def test_anogan_is_the_only_detector_without_a_scoring_graph():
     # A new detector whose score is not one pass must say so, as AnoGAN does.
     assert SEARCHING == [AnoGAN]
+
+
+@pytest.mark.parametrize("cls", ONE_PASS, ids=lambda cls: cls.__name__)
+def test_a_coupled_ensemble_exports_its_mean_score(cls, table, tmp_path):
+    detector = make_fast(cls, ensemble_size=2, preprocessing="auto").fit(table)
+    path = export_onnx(detector, tmp_path / "coupled.onnx")
+    _assert_matches(_run(path, table), detector, table)
+
+
+def test_a_coupled_anogan_refuses_to_export_one_network(table, tmp_path):
+    detector = make_fast(AnoGAN, ensemble_size=2).fit(table)
+    with pytest.raises(ValueError, match="ensemble_size=2 coupled GANs"):
+        export_onnx(detector, tmp_path / "generator.onnx", part="generator")
+    assert not (tmp_path / "generator.onnx").exists()

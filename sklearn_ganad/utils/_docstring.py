@@ -102,6 +102,16 @@ default=%(restore_best_weights_default)s
         %(auto_restore)s ``True`` needs a validation fraction. It
         has no effect in ``partial_fit``, where each call trains one epoch.
         The value used is ``restore_best_weights_``.""",
+    "ensemble_size": """ensemble_size : int, default=%(ensemble_size_default)s
+        Number of GANs trained together as Han et al.'s coupled ensemble
+        ("GAN Ensemble for Anomaly Detection", AAAI 2021; see
+        :class:`~sklearn_ganad.CoupledEnsembleModel`): on every batch each
+        generator (with its encoders) meets another member's discriminator,
+        drawn at random, and a row's score is the mean over the members (over
+        every generator-discriminator pair where the score reads the
+        discriminator). Training and scoring cost about ``ensemble_size``
+        times as much (scoring every pair, ``ensemble_size`` squared). 1 trains
+        one GAN.""",
     "precision": """precision : {"32", "bf16", "16"}, default=%(precision_default)s
         Arithmetic of training, validation and scoring: float32, or mixed
         precision (:func:`torch.autocast`) in bfloat16 or float16, with a
