@@ -1,16 +1,19 @@
 """Han et al.'s coupled GAN ensemble, for any method's model.
 
 Han, Chen and Liu ("GAN Ensemble for Anomaly Detection", AAAI 2021) train
-several generators (with their encoders) against several discriminators: on
-each batch every generator meets a discriminator drawn at random, so that no
-generator can settle on the weak spots of one discriminator, and score a row
-by the mean of the scores that every (generator, discriminator) pair gives.
-:class:`CoupledEnsembleModel` does that for any
-:class:`~sklearn_ganad.AdversarialModel`: it holds ``n`` copies of the
-method's model (its members) and, for a batch, lends each member the
-adversary networks of another, following a permutation drawn afresh per
-batch (each discriminator meets one generator and each generator one
-discriminator per step, every member steps on every batch).
+several generators (with their encoders) against several discriminators, so
+that every generator gets feedback from every discriminator and none can
+settle on the weak spots of one, and score a row by the mean of the scores
+that the (generator, discriminator) pairs give. Their code pairs them in two
+ways: every generator against every discriminator on each batch (EGBAD), or
+one pair drawn at random per batch (GANomaly).
+:class:`CoupledEnsembleModel` does it for any
+:class:`~sklearn_ganad.AdversarialModel`, in between: it holds ``n`` copies
+of the method's model (its members) and, for each batch, lends each member
+the adversary networks of another, following a permutation drawn afresh per
+batch. Every member steps on every batch, against one adversary, so a step
+costs about ``n`` single steps (all pairs would cost ``n * n``; on two
+ADBench tables it ranked no better, see the user guide).
 """
 
 from __future__ import annotations

@@ -34,9 +34,9 @@ class SeedEnsemble(OffsetThresholdMixin, OutlierMixin, MetaEstimatorMixin, BaseE
 
     The members train independently, one after the other: fitting costs
     ``n_estimators`` fits, scoring ``n_estimators`` passes. Han et al. ("GAN
-    Ensemble for Anomaly Detection", AAAI 2021) instead pair each generator
-    with randomly drawn discriminators during training; that coupling is not
-    implemented here.
+    Ensemble for Anomaly Detection", AAAI 2021) instead couple the GANs
+    during training, each generator meeting the others' discriminators: that
+    is every detector's ``ensemble_size`` parameter.
 
     Parameters
     ----------

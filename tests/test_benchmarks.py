@@ -675,3 +675,22 @@ def test_bench_explain_corrupts_what_it_says():
     train, images, masks = bench_explain.patched_digits()
     assert masks.sum(axis=(1, 2)).tolist() == [9] * len(images)
     assert np.all(images[:, 0][masks] == 1.0)
+
+
+def test_coupled_variants_train_three_gans_with_the_budget_or_the_defaults(monkeypatch):
+    from benchmarks._methods import DEFAULT_METHODS, DEFAULTS_ONLY, METHODS
+    from benchmarks._tasks import Task
+
+    rng = np.random.RandomState(0)
+    task = Task("kddcup99", "kddcup99", rng.rand(20, 3), rng.rand(10, 3), np.r_[[0] * 8, 1, 1],
+                80.0, "table")  # fmt: skip
+    assert "GANomaly-c3" not in DEFAULT_METHODS  # opt-in: three GANs' cost
+    budgeted = METHODS["GANomaly-c3"][0](task, "quick", 0, "cpu")
+    params = budgeted.detector.get_params()
+    assert params["ensemble_size"] == 3 and params["max_epochs"] != "auto"
+    assert "ensemble_size=3" in budgeted.config
+    monkeypatch.setitem(DEFAULTS_ONLY, "enabled", True)
+    wrapped = METHODS["EGBAD-c3"][0](task, "quick", 0, "cpu")
+    params = wrapped.detector.get_params()
+    assert (params["ensemble_size"], params["max_epochs"], params["lr"]) == (3, "auto", "auto")
+    assert wrapped.config == "ensemble_size=3"
