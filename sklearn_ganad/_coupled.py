@@ -173,25 +173,18 @@ class CoupledEnsembleModel(AdversarialModel):
         for index, adversary in pairs:
             with self._lent(index, adversary) as member:
                 parts.append(member.score_parts(x))
+        # The members are of one class: all or none have per-feature terms,
+        # and likewise a remainder.
         feature_terms = [terms for terms, _, _ in parts]
-        if all(terms is None for terms in feature_terms):
-            mean_terms = None
-        else:
-            mean_terms = torch.stack(
-                [torch.zeros_like(x.flatten(1)) if t is None else t for t in feature_terms]
-            ).mean(0)
-        remainders = [
-            (pair, rest)
-            for pair, (_, rest, _) in zip(pairs, parts, strict=True)
-            if rest is not None
-        ]
+        mean_terms = None if feature_terms[0] is None else torch.stack(feature_terms).mean(0)
+        remainders = [rest for _, rest, _ in parts]
 
         def remainder(points):
             values = []
-            for (index, adversary), rest in remainders:
+            for (index, adversary), rest in zip(pairs, remainders, strict=True):
                 with self._lent(index, adversary):
                     values.append(rest(points))
-            return torch.stack(values).sum(0) / len(pairs)
+            return torch.stack(values).mean(0)
 
         reconstruction = torch.stack([rebuilt for _, _, rebuilt in parts]).mean(0)
-        return mean_terms, (remainder if remainders else None), reconstruction
+        return mean_terms, (None if remainders[0] is None else remainder), reconstruction

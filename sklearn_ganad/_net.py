@@ -79,10 +79,12 @@ class AdversarialModel(nn.Module):
         (GANomaly's) or whose cost is a search per pair (AnoGAN's) does the
         latter.
 
-    ``player_networks``, ``main_player`` and ``loss_terms`` are class
-    attributes in every model: declarations, read by the net before any
-    batch. A variant whose players or terms differ is a subclass (AnoGAN's
-    WGAN-GP training is :class:`~sklearn_ganad.WassersteinAnoGANModel`).
+    These attributes are class attributes in every method's model:
+    declarations, read by the net before any batch. A variant whose players
+    or terms differ is a subclass (AnoGAN's WGAN-GP training is
+    :class:`~sklearn_ganad.WassersteinAnoGANModel`). A
+    :class:`~sklearn_ganad.CoupledEnsembleModel` copies its members' onto the
+    instance.
     """
 
     player_networks: dict = {}

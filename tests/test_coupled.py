@@ -108,7 +108,7 @@ def test_images_and_the_encoder_stage_train_coupled(small_images):
     model = detector.net_.module_
     assert model.stage == "encoder"
     assert all(member.stage == "encoder" for member in model.members)
-    # Both stages recorded losses, and every member's encoder trained.
+    # The encoder stage ran last and left finite losses and scores.
     assert np.isfinite(detector.net_.history[-1, "train_loss"])
     assert np.all(np.isfinite(detector.score_samples(small_images)))
     contributions = detector.feature_contributions(small_images[:3])
