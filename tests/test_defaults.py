@@ -226,7 +226,9 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
     text = " ".join(guide.read_text().split())
     steps = GANomaly._auto_train_steps
     bigans = (EGBAD, ALAD)
-    assert all(cls._auto_train_steps == steps for cls in ALL_DETECTORS if cls not in bigans)
+    own_image_budget = (*bigans, FAnoGAN)
+    shared = [cls for cls in ALL_DETECTORS if cls not in own_image_budget]
+    assert all(cls._auto_train_steps == steps for cls in shared)
     assert f"about {steps['mlp']:,} mini-batches for tables and {steps['conv']:,} for images" in (
         text
     )
@@ -238,6 +240,9 @@ def test_the_user_guide_states_the_budgets_the_code_uses():
         assert cls()._auto_conv_channels((1, 8, 8)) == (64, 128, 256, 512)
         assert cls()._auto_conv_channels((1, 28, 28)) == (32, 64, 128, 256)
     assert "(200 for EGBAD and 100 for ALAD, the BiGANs" in text
+    # f-AnoGAN's images: fewer steps per stage (its critic's gradient penalty).
+    assert FAnoGAN._auto_train_steps == {"mlp": steps["mlp"], "conv": 600}
+    assert "600 per stage for f-AnoGAN" in text
     assert f"at most {GANomaly._auto_max_epochs:,} epochs" in text
     assert AnoGAN._auto_search_iter == {"mlp": 100, "conv": 20}
     assert "100 steps per row for tables and 20 for images" in text
