@@ -400,8 +400,9 @@ class FAnoGAN(_GANDetector):
     _auto_lr = {"mlp": 5e-4, "conv": 5e-4}
     # max_epochs="auto" on images: 600 steps per stage rather than 1,000. Each
     # critic step carries a gradient penalty (a second backward pass), and
-    # 1,000 steps per stage took 154-232 s on an 800-image MNIST task on two
-    # CPU cores, past the 3 minutes a default fit should take there.
+    # 1,000 steps per stage took up to 187 s (232 s on a slower day) on an
+    # 800-image MNIST task on two CPU cores, past the 3 minutes a default fit
+    # should take there.
     _auto_train_steps = {**_GANDetector._auto_train_steps, "conv": 600}
 
     def _net_params(self):
