@@ -80,17 +80,30 @@ def dataset_table(summary: pd.DataFrame, dataset: str) -> str:
 
 
 def per_task_table(rows: pd.DataFrame, dataset: str, metric: str = "roc_auc") -> str:
-    """Markdown table of one metric per task (digit), averaged over seeds."""
+    """Markdown table of one metric per task (digit): the mean over seeds.
+
+    A method run with several seeds on a task shows ``mean ± std`` there (the
+    standard deviation over seeds); the last column is the mean over tasks. A
+    method without the metric (rows written before it existed) is left out.
+    """
     part = rows[(rows["dataset"] == dataset) & rows["error"].isna()]
-    table = part.pivot_table(
-        index="method", columns="task", values=metric, aggfunc="mean", sort=False
-    )
+    if metric not in part:
+        return ""
+    part = part[part[metric].notna()]
+    grouped = part.groupby(["method", "task"], sort=False)[metric]
+    mean = grouped.mean().unstack("task")
+    std = grouped.std(ddof=0).unstack("task")
+    seeds = grouped.size().unstack("task")
     tasks = list(dict.fromkeys(part["task"]))
-    table = table[tasks]
     lines = ["| method | " + " | ".join(tasks) + " | mean |", "|---|" + "---:|" * (len(tasks) + 1)]
-    for method, values in table.iterrows():
-        cells = " | ".join(f"{v:.3f}" for v in values)
-        lines.append(f"| {method} | {cells} | {values.mean():.3f} |")
+    for method in dict.fromkeys(part["method"]):
+        cells = [
+            "n/a" if pd.isna(mean.loc[method, task])
+            else f"{mean.loc[method, task]:.3f} ± {std.loc[method, task]:.3f}"
+            if seeds.loc[method, task] > 1 else f"{mean.loc[method, task]:.3f}"
+            for task in tasks
+        ]  # fmt: skip
+        lines.append(f"| {method} | {' | '.join(cells)} | {mean.loc[method, tasks].mean():.3f} |")
     return "\n".join(lines)
 
 
@@ -272,7 +285,12 @@ def markdown_report(rows: pd.DataFrame, notes: dict, metadata: dict) -> str:
             ]  # fmt: skip
         out += ["", dataset_table(summary, dataset)]
         if part["task"].nunique() > 1 and dataset not in SUITE_DATASETS:
-            out += ["", "ROC AUC per task:", "", per_task_table(rows, dataset)]
+            spread = " (± the standard deviation over seeds)" if part["seed"].nunique() > 1 else ""
+            out += ["", f"ROC AUC per task{spread}:", "", per_task_table(rows, dataset)]
+            trapezoid = per_task_table(rows, dataset, "pr_auc_trapezoid")
+            if trapezoid:
+                out += ["", "Area under the precision-recall curve per task, by the trapezoidal "
+                        f"rule as EGBAD's code computes it{spread}:", "", trapezoid]  # fmt: skip
         errors = part[part["error"].notna()]
         for _, row in errors.iterrows():
             out.append(

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_auc_score
 
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
@@ -209,6 +209,18 @@ def method_config(task, method, profile, seed, device):
         return None
 
 
+def pr_auc_trapezoid(y_true, scores):
+    """Area under the precision-recall curve by the trapezoidal rule.
+
+    EGBAD's paper reports this on MNIST (its code integrates the curve of
+    ``precision_recall_curve`` with ``auc``). It differs from
+    ``average_precision_score``, which steps from point to point where the
+    trapezoid interpolates linearly, by a little either way.
+    """
+    precision, recall, _ = precision_recall_curve(y_true, scores)
+    return auc(recall, precision)
+
+
 def run_one(task, method, profile, seed, device):
     """Fit and score one method on one task.
 
@@ -244,6 +256,7 @@ def run_one(task, method, profile, seed, device):
                 raise ValueError(f"{int((~np.isfinite(scores)).sum())} non-finite scores")
             row["roc_auc"] = roc_auc_score(task.y_test, scores)
             row["average_precision"] = average_precision_score(task.y_test, scores)
+            row["pr_auc_trapezoid"] = pr_auc_trapezoid(task.y_test, scores)
             row["precision"], row["recall"], row["f1"] = precision_recall_f1_at_percentile(
                 task.y_test, scores, task.threshold_percentile
             )
@@ -318,8 +331,10 @@ def main(argv=None):
         previous = _previous_run(out)
     if args.report_only and not args.resume:
         sys.exit("--report-only reports the finished runs of a --resume run: add --resume.")
+    # Read before this sitting rewrites them: the notes of the data sets it leaves out.
+    earlier_notes = _earlier_notes(out) if args.resume else {}
     progress = Progress(out, args.profile, args.defaults, resume=args.resume)
-    rows, notes, unfinished = [], {}, {}
+    rows, notes, unfinished, selected = [], {}, {}, set()
     for dataset in datasets:
         builder, profile_seeds = DATASETS[dataset]
         try:
@@ -349,6 +364,7 @@ def main(argv=None):
                 plotted = task_index == 0 and seed_index == 0 and not args.no_plots
                 for method in run_methods:
                     key = (dataset, task.name, method, seed)
+                    selected.add(key)
                     finished = progress.finished(
                         key, method_config(task, method, args.profile, seed, args.device)
                     )
@@ -395,6 +411,19 @@ def main(argv=None):
                             f"{dataset} {task.name}" if len(family) > 1 else dataset,
                             out / "figures" / dataset,
                         )  # fmt: skip
+    # A resumed sitting that ran a narrower selection (one method, one seed)
+    # reports the earlier sittings' other runs too, as recorded, so that the
+    # results files never shrink to this sitting's rows.
+    outside = [] if previous is not None else [
+        run for key, run in progress.runs.items() if key not in selected
+    ]  # fmt: skip
+    if outside:
+        rows = _in_recorded_order(rows + [row for run in outside for row in run["rows"]],
+                                  progress)  # fmt: skip
+        for dataset in dict.fromkeys(run["key"][0] for run in outside):
+            notes.setdefault(dataset, earlier_notes.get(dataset, []))
+        print(f"{len(outside)} runs of earlier sittings outside this selection are reported as "
+              "recorded (progress.jsonl)", flush=True)  # fmt: skip
     for dataset, caps in _train_cap_notes(rows).items():
         notes.setdefault(dataset, []).extend(caps)
     for dataset, runs in unfinished.items():
@@ -406,6 +435,9 @@ def main(argv=None):
     command = "python -m benchmarks " + " ".join(
         a for a in argv if a not in ("--resume", "--report-only")
     )
+    if outside:
+        command += (f" (and {len(outside)} runs of earlier sittings outside that selection, "
+                    "from progress.jsonl)")  # fmt: skip
     if previous is not None:
         rows = previous["rows"] + rows
         for dataset, dataset_notes in previous["notes"].items():
@@ -463,6 +495,30 @@ def _previous_run(out):
         sys.exit(f"--update needs an earlier run in {out} (no results.json there).")
     with open(path) as handle:
         return json.load(handle)
+
+
+def _earlier_notes(out):
+    """The per-data-set notes of ``out``'s results.json, less those a run recomputes."""
+    path = out / "results.json"
+    if not path.is_file():
+        return {}
+    with open(path) as handle:
+        notes = json.load(handle).get("notes", {})
+    recomputed = ("not run yet", "(a cap: its cost grows")
+    return {
+        dataset: [n for n in dataset_notes if not any(part in n for part in recomputed)]
+        for dataset, dataset_notes in notes.items()
+    }
+
+
+def _in_recorded_order(rows, progress):
+    """``rows`` in the order their runs were first recorded in ``progress`` (stable)."""
+    position = {key: i for i, key in enumerate(progress.runs)}
+
+    def key_of(row):
+        return (row["dataset"], row["task"], _base_method(row["method"]), row["seed"])
+
+    return sorted(rows, key=lambda row: position.get(key_of(row), len(position)))
 
 
 def _rows_not_rerun(rows, dataset, tasks, methods, seeds):

@@ -41,6 +41,37 @@ def test_aggregate_counts_failed_runs():
     assert "1 runs failed" in _report.dataset_table(summary, "digits")
 
 
+def test_per_task_tables_show_the_seed_spread_and_egbads_pr_area():
+    rows = _rows().assign(pr_auc_trapezoid=[0.6, 0.3, 0.8, 0.5])
+    table = _report.per_task_table(rows, "digits")
+    assert table.splitlines()[0] == "| method | digit 0 | digit 1 | mean |"
+    # seeds 0 and 1: 0.98 and 1.00 on digit 0, 0.79 and 0.81 on digit 1
+    assert table.splitlines()[2] == "| GANomaly | 0.990 ± 0.010 | 0.800 ± 0.010 | 0.895 |"
+    area = _report.per_task_table(rows, "digits", "pr_auc_trapezoid").splitlines()[2]
+    assert area == "| GANomaly | 0.700 ± 0.100 | 0.400 ± 0.100 | 0.550 |"
+    # One seed: the mean alone; rows without the metric: no table.
+    one_seed = _report.per_task_table(rows[rows["seed"] == 0], "digits").splitlines()[2]
+    assert one_seed == "| GANomaly | 0.980 | 0.790 | 0.885 |"
+    assert _report.per_task_table(_rows(), "digits", "pr_auc_trapezoid") == ""
+    metadata = dict(profile="quick", command="x", machine="m", torch="t", sklearn="s",
+                    pyod="p", device="cpu", total_minutes=1.0)  # fmt: skip
+    report = _report.markdown_report(rows, {}, metadata)
+    assert "ROC AUC per task (± the standard deviation over seeds):" in report
+    assert "by the trapezoidal rule as EGBAD's code computes it" in report
+    assert "trapezoidal" not in _report.markdown_report(_rows(), {}, metadata)
+
+
+def test_pr_auc_trapezoid_interpolates_where_average_precision_steps():
+    from sklearn.metrics import average_precision_score
+
+    from benchmarks.run import pr_auc_trapezoid
+
+    y, scores = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+    # (recall, precision): (1, 1/2), (1, 2/3), (1/2, 1/2), (1/2, 1), (0, 1)
+    assert pr_auc_trapezoid(y, scores) == pytest.approx(0.5 * (2 / 3 + 1 / 2) / 2 + 0.5)
+    assert average_precision_score(y, scores) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+
+
 def test_compare_accepts_seed_noise_and_flags_real_differences():
     reference = _rows()
     ok, report = _report.compare(reference.copy(), reference)
@@ -221,6 +252,50 @@ def test_resume_runs_only_what_an_interrupted_run_left(tmp_path, monkeypatch, ca
     assert calls == []
     main([*args, "--no-plots", "--methods", "IsolationForest"])
     assert len((tmp_path / "progress.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_narrower_resumed_sitting_keeps_the_earlier_runs_in_the_report(
+    tmp_path, monkeypatch, capsys
+):
+    import dataclasses
+    import json
+
+    from benchmarks import run
+    from benchmarks._tasks import digits_tasks
+
+    # A second data set with a note of its own (digits has none).
+    def noted(profile, data_dir):
+        return [dataclasses.replace(t, dataset="noted", notes=["a data set note"])
+                for t in digits_tasks(profile, data_dir)[:1]]  # fmt: skip
+
+    monkeypatch.setitem(run.DATASETS, "noted", (noted, run.DATASETS["digits"][1]))
+    base = ["--tasks", "0", "--methods", "IsolationForest", "--out", str(tmp_path),
+            "--no-plots", "--resume"]  # fmt: skip
+    main([*base, "--datasets", "digits", "noted", "--seeds", "0"])
+    first = pd.read_csv(tmp_path / "results.csv")
+    # A later sitting runs one more seed of one data set only.
+    calls = _count_runs(monkeypatch)
+    main([*base, "--datasets", "digits", "--seeds", "1", "--methods", "LocalOutlierFactor"])
+    assert calls == [("LocalOutlierFactor", 1)]
+    assert "2 runs of earlier sittings outside this selection" in capsys.readouterr().out
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert list(zip(results["dataset"], results["method"], results["seed"], strict=True)) == [
+        ("digits", "IsolationForest", 0), ("noted", "IsolationForest", 0),
+        ("digits", "LocalOutlierFactor", 1),
+    ]  # fmt: skip
+    np.testing.assert_array_equal(results["roc_auc"][:2], first["roc_auc"])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["notes"]["noted"] == ["a data set note"]
+    assert "outside that selection, from progress.jsonl" in saved["metadata"]["command"]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## noted" in summary and "- a data set note" in summary
+    # The whole selection again: nothing runs, nothing is outside it.
+    main([*base, "--datasets", "digits", "noted", "--seeds", "0", "1", "--methods",
+          "IsolationForest", "LocalOutlierFactor", "--report-only"])  # fmt: skip
+    assert calls == [("LocalOutlierFactor", 1)]
+    assert "outside" not in json.loads((tmp_path / "results.json").read_text())["metadata"][
+        "command"]  # fmt: skip
+    assert len(pd.read_csv(tmp_path / "results.csv")) == 3
 
 
 def test_resume_reruns_failed_runs_and_refuses_other_settings(tmp_path, monkeypatch):
