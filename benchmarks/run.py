@@ -374,8 +374,9 @@ def main(argv=None):
                               "earlier sitting (progress.jsonl), skipped", flush=True)  # fmt: skip
                         continue
                     if args.report_only:
-                        where = f" ({task.name})" if len(tasks) > 1 else ""
-                        unfinished.setdefault(dataset, []).append(f"{method} seed {seed}{where}")
+                        unfinished.setdefault(dataset, ([], len(tasks)))[0].append(
+                            (method, seed, task.name)
+                        )
                         continue
                     start = time.perf_counter()
                     results = run_one(task, method, args.profile, seed, args.device)
@@ -426,10 +427,8 @@ def main(argv=None):
               "recorded (progress.jsonl)", flush=True)  # fmt: skip
     for dataset, caps in _train_cap_notes(rows).items():
         notes.setdefault(dataset, []).extend(caps)
-    for dataset, runs in unfinished.items():
-        notes[dataset].append(
-            f"not run yet ({len(runs)}, the run is unfinished): {', '.join(runs)}"
-        )
+    for dataset, (runs, n_tasks) in unfinished.items():
+        notes[dataset].append(_unfinished_note(runs, n_tasks))
 
     elapsed_minutes = progress.minutes()
     command = "python -m benchmarks " + " ".join(
@@ -495,6 +494,30 @@ def _previous_run(out):
         sys.exit(f"--update needs an earlier run in {out} (no results.json there).")
     with open(path) as handle:
         return json.load(handle)
+
+
+def _unfinished_note(runs, n_tasks):
+    """Name the ``(method, seed, task)`` runs that ``--report-only`` found missing.
+
+    A family of several tasks (MNIST's ten digits) names, per seed, the methods
+    that lack the same tasks once, so that two missing seeds of eight methods
+    read as two groups rather than 160 names.
+    """
+    if n_tasks == 1:
+        names = ", ".join(f"{method} seed {seed}" for method, seed, _ in runs)
+    else:
+        tasks = {}
+        for method, seed, task in runs:
+            tasks.setdefault((method, seed), []).append(task)
+        groups = {}
+        for (method, seed), missing in tasks.items():
+            where = f"all {n_tasks} tasks" if len(missing) == n_tasks else ", ".join(missing)
+            groups.setdefault((seed, where), []).append(method)
+        ordered = sorted(groups.items(), key=lambda group: group[0][0])
+        names = "; ".join(
+            f"{', '.join(methods)} seed {seed} ({where})" for (seed, where), methods in ordered
+        )
+    return f"not run yet ({len(runs)}, the run is unfinished): {names}"
 
 
 def _earlier_notes(out):

@@ -298,6 +298,23 @@ def test_a_narrower_resumed_sitting_keeps_the_earlier_runs_in_the_report(
     assert len(pd.read_csv(tmp_path / "results.csv")) == 3
 
 
+def test_report_only_groups_the_missing_runs_of_a_family_of_tasks(tmp_path, monkeypatch):
+    base = ["--datasets", "digits", "--methods", "IsolationForest", "LocalOutlierFactor",
+            "--out", str(tmp_path), "--no-plots", "--resume"]  # fmt: skip
+    main([*base, "--tasks", "0", "1", "2", "--seeds", "0"])
+    main([*base, "--tasks", "0", "--seeds", "1", "--methods", "IsolationForest"])
+    calls = _count_runs(monkeypatch)
+    main([*base, "--tasks", "0", "1", "2", "--seeds", "0", "1", "2", "--report-only"])
+    assert calls == []
+    notes = [n for n in (tmp_path / "summary.md").read_text().splitlines() if "not run yet" in n]
+    # 2 + 3 + 6 missing runs, named per seed and per set of missing tasks.
+    assert notes == [
+        "- not run yet (11, the run is unfinished): LocalOutlierFactor seed 1 (all 3 tasks); "
+        "IsolationForest seed 1 (digit 1, digit 2); IsolationForest, LocalOutlierFactor seed 2 "
+        "(all 3 tasks)"
+    ]
+
+
 def test_resume_reruns_failed_runs_and_refuses_other_settings(tmp_path, monkeypatch):
     from benchmarks.run import Progress
 
