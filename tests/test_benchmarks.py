@@ -358,6 +358,7 @@ def test_resume_reruns_a_run_whose_settings_changed(tmp_path, monkeypatch, capsy
 def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
     from benchmarks import _tasks
     from benchmarks._methods import SKIPPED, TRAIN_CAPS, budget
+    from sklearn_ganad.presets import paper_params
 
     # MNIST with one digit anomalous: EGBAD's and GANomaly's protocol.
     assert _tasks.DEFAULT_DATASETS["full"] == [
@@ -373,7 +374,22 @@ def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
             # and a CPU budget, not 1e-5.
             standardized = dataset == "arrhythmia" and method in ("EGBAD", "ALAD", "AnoGAN")
             assert params["preprocessing"] == ("standard" if standardized else None)
+            if (method, dataset) == ("ALAD", "arrhythmia"):
+                continue  # the paper's own budget fits (below)
             assert params["max_epochs"] <= 100 and params.get("lr", 1e-3) >= 1e-4
+    # ALAD's arrhythmia budget is the authors' (8,000 steps of 226 rows), standardized.
+    paper = paper_params("ALAD", "arrhythmia")
+    del paper["score_method"]  # every score is run
+    assert budget("full", "ALAD", "arrhythmia") == {
+        **paper,
+        "preprocessing": "standard",
+        "feature_clip": None,
+    }
+    # Scaled KDDCUP99 lies in [0, 1]: ALAD's generator ends in a sigmoid, and
+    # the epoch of lowest held-out "fm" is kept (the authors' criterion).
+    scaled_alad = budget("full", "ALAD", "kddcup99")
+    assert scaled_alad["output_activation"] == "sigmoid"
+    assert scaled_alad["validation_fraction"] == 0.1 and scaled_alad["restore_best_weights"]
     assert budget("full", "ALAD", "kddcup99-unscaled") == dict(
         max_epochs=10, lr=1e-4, ema_decay=0.999, preprocessing=None
     )
@@ -786,3 +802,46 @@ def test_coupled_variants_train_three_gans_with_the_budget_or_the_defaults(monke
     params = wrapped.detector.get_params()
     assert (params["ensemble_size"], params["max_epochs"], params["lr"]) == (3, "auto", "auto")
     assert wrapped.config == "ensemble_size=3"
+
+
+@pytest.mark.parametrize("method", ["EGBAD", "ALAD"])
+def test_epoch_trace_scores_every_epoch_as_fit_would(method):
+    from skorch.callbacks import Callback
+
+    from benchmarks._tasks import Task
+    from benchmarks.epoch_trace import METHODS, epoch_scores, trace
+
+    rng = np.random.RandomState(0)
+    task = Task(
+        "toy", "toy", rng.normal(size=(400, 5)),
+        np.vstack([rng.normal(size=(80, 5)), rng.normal(4.0, 1.0, size=(20, 5))]),
+        np.r_[np.zeros(80), np.ones(20)], 80.0, "table",
+    )  # fmt: skip
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs_ += 1
+
+    detector = METHODS[method](
+        max_epochs=3, batch_size=32, ema_decay=0.9, validation_fraction=0.2,
+        restore_best_weights=True, random_state=0, callbacks=[("count", CountEpochs())],
+    )  # fmt: skip
+    records, final = trace(detector, task, ("fm", "ce_real"))
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert all(0.0 <= r[name] <= 1.0 for r in records for name in ("fm", "ce_real"))
+    # The epoch fit keeps is the one of lowest valid_loss, and the trace scored it as fit does.
+    kept = min(records, key=lambda r: r["valid_loss"])
+    assert final == {name: kept[name] for name in ("fm", "ce_real")}
+    detector.set_params(score_method="fm")
+    detector.net_.module_.score_method = "fm"
+    if method == "EGBAD":
+        detector.net_.module_.reconstruction_weight = detector._weight_for("fm")
+    traced = epoch_scores(detector, detector.net_.module_, task.X_test, ["fm"])["fm"]
+    np.testing.assert_allclose(traced, -detector.score_samples(task.X_test), rtol=1e-4, atol=1e-5)
+    # The callbacks the detector had still run, beside the trace.
+    assert [name for name, _ in detector.callbacks] == ["count", "epoch_trace"]
+    assert dict(detector.net_.callbacks_)["count"].epochs_ == 3
