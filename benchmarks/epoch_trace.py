@@ -187,6 +187,11 @@ def main(argv=None):
     )
     parser.add_argument("--output-activation", help="default: the budget's")
     parser.add_argument(
+        "--preprocessing",
+        choices=("none", "standard", "minmax"),
+        help="the detector's own scaling, without clipping (default: the budget's)",
+    )
+    parser.add_argument(
         "--validation-fraction",
         type=float,
         help="hold out this share and keep the epoch of lowest valid_loss (default: the "
@@ -204,6 +209,10 @@ def main(argv=None):
         params["ema_decay"] = None if args.ema_decay.lower() == "none" else float(args.ema_decay)
     if args.output_activation is not None:
         params["output_activation"] = args.output_activation
+    if args.preprocessing is not None:
+        # As the budgets state it: no clipping beside a scaler.
+        params["preprocessing"] = None if args.preprocessing == "none" else args.preprocessing
+        params["feature_clip"] = None
     if args.validation_fraction is not None:
         held_out = args.validation_fraction > 0
         params["validation_fraction"] = args.validation_fraction if held_out else None
