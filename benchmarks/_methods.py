@@ -155,7 +155,7 @@ BUDGETS = {
             # (ema 0.999) 0.411, 0.158 and 0.933: collapses, with the
             # generator's linear output. The data lie in [0, 1]: with a
             # sigmoid output, seed 1's "fm" F1 per epoch stayed within 0.917
-            # to 0.951 (0.146 to 0.805 before), and the epoch of lowest
+            # to 0.951 (0.043 to 0.805 before), and the epoch of lowest
             # valid_loss (the authors' criterion: held-out "fm") gave 0.950.
             "kddcup99": dict(
                 max_epochs=10,
@@ -181,7 +181,7 @@ BUDGETS = {
                 restore_best_weights=True,
             ),
             # The authors' arrhythmia networks and budget (1,000 epochs at
-            # 1e-5: 8,000 steps, about 100 s a fit on two cores), standardized:
+            # 1e-5: 8,000 steps, about 90 s a fit on two cores), standardized:
             # "fm" F1 over seeds 0-2 0.531 / 0.531 / 0.469, where 100 epochs at
             # 1e-4 with the KDDCUP99 networks gave 0.438 / 0.469 / 0.406 (the
             # authors' settings on the min-max scale alone: 0.281 / 0.219 / 0.312).
