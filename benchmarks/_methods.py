@@ -332,6 +332,27 @@ def budget(profile, method, dataset) -> dict:
     return dict(budgets.get(dataset, budgets.get(family(dataset), {})))
 
 
+def use_score(detector, model, score_method):
+    """Make ``model`` (a fitted ``detector``'s module, or a copy) score with ``score_method``.
+
+    Switches the model's score without refitting, so that one fit is scored
+    every way (``SCORE_VARIANTS``).
+
+    Parameters
+    ----------
+    detector : EGBAD, ALAD or FAnoGAN
+        The detector the model belongs to.
+    model : torch.nn.Module
+        Its model; changed in place.
+    score_method : str
+        A value of the detector's ``score_method``.
+    """
+    model.score_method = score_method
+    if hasattr(detector, "_weight_for"):
+        # EGBAD's "auto" weight depends on the score (0 for "ce_real").
+        model.reconstruction_weight = detector._weight_for(score_method)
+
+
 @dataclass
 class Wrapped:
     """A detector with the benchmark's interface."""
@@ -358,11 +379,7 @@ class Wrapped:
         if variant is not None:
             method = self.variants[variant]
             self.detector.set_params(score_method=method)
-            model = self.detector.net_.module_
-            model.score_method = method
-            if hasattr(self.detector, "_weight_for"):
-                # EGBAD's "auto" weight depends on the score (0 for "ce_real").
-                model.reconstruction_weight = self.detector._weight_for(method)
+            use_score(self.detector, self.detector.net_.module_, method)
         return self.sign * np.asarray(getattr(self.detector, self.raw)(self._prepare(X)))
 
 

@@ -38,12 +38,10 @@ from sklearn_ganad import ALAD, EGBAD
 from sklearn_ganad._net import _adopt_weight_average, _has_weight_average
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
-from ._methods import SCORE_VARIANTS, budget
+from ._methods import SCORE_VARIANTS, budget, use_score
 from ._tasks import default_data_dir, kddcup99_tasks
 
 METHODS = {"EGBAD": EGBAD, "ALAD": ALAD}
-# Rows per scoring chunk (memory stays flat over the 247,011 test rows).
-_CHUNK_ROWS = 8192
 
 
 def epoch_scores(detector, module, X_test, score_methods):
@@ -65,7 +63,9 @@ def epoch_scores(detector, module, X_test, score_methods):
     scores : dict of str to ndarray of shape (n_samples,)
         Higher = more anomalous, as ``-score_samples`` after ``fit``.
     """
-    X = detector._scale(detector._check_X(X_test, reset=False))
+    X = detector._validate_X(X_test, reset=False)
+    # The detector's scoring chunk, so that memory stays flat over many rows.
+    chunk = detector._score_chunk_size[detector.architecture_]
     model = copy.deepcopy(module)
     if _has_weight_average(model):
         _adopt_weight_average(model)  # what fit leaves for scoring
@@ -73,15 +73,35 @@ def epoch_scores(detector, module, X_test, score_methods):
     scores = {}
     with torch.no_grad():
         for name in score_methods:
-            model.score_method = name
-            if hasattr(detector, "_weight_for"):  # EGBAD's weight depends on the score
-                model.reconstruction_weight = detector._weight_for(name)
-            chunks = [
-                model.anomaly_score(torch.from_numpy(np.ascontiguousarray(X[i : i + _CHUNK_ROWS])))
-                for i in range(0, len(X), _CHUNK_ROWS)
+            use_score(detector, model, name)
+            parts = [
+                model.anomaly_score(torch.from_numpy(np.ascontiguousarray(X[i : i + chunk])))
+                for i in range(0, len(X), chunk)
             ]
-            scores[name] = torch.cat(chunks).double().numpy()
+            scores[name] = torch.cat(parts).double().numpy()
     return scores
+
+
+def f1_per_score(scores, y_test, percentile):
+    """F1 of flagging each score at or above ``percentile``, to 4 decimals.
+
+    Parameters
+    ----------
+    scores : dict of str to ndarray of shape (n_samples,)
+        Anomaly scores per score name (:func:`epoch_scores`).
+    y_test : ndarray of shape (n_samples,)
+        1 for anomalies, 0 for normal rows.
+    percentile : float
+        The protocol's threshold percentile.
+
+    Returns
+    -------
+    f1 : dict of str to float
+    """
+    return {
+        name: round(precision_recall_f1_at_percentile(y_test, values, percentile)[2], 4)
+        for name, values in scores.items()
+    }
 
 
 class EpochTrace(Callback):
@@ -127,9 +147,7 @@ class EpochTrace(Callback):
         if "valid_loss" in last:
             record["valid_loss"] = round(float(last["valid_loss"]), 5)
         scores = epoch_scores(self.detector, net.module_, self.X_test, self.score_methods)
-        for name, values in scores.items():
-            f1 = precision_recall_f1_at_percentile(self.y_test, values, self.percentile)[2]
-            record[name] = round(f1, 4)
+        record.update(f1_per_score(scores, self.y_test, self.percentile))
         self.records_.append(record)
         if self.out is not None:
             self.out(record)
@@ -162,15 +180,8 @@ def trace(detector, task, score_methods, out=None):
     )
     detector.set_params(callbacks=[*(detector.callbacks or []), ("epoch_trace", probe)])
     detector.fit(task.X_train)
-    final = {}
-    for name, values in epoch_scores(
-        detector, detector.net_.module_, task.X_test, score_methods
-    ).items():
-        final[name] = round(
-            precision_recall_f1_at_percentile(task.y_test, values, task.threshold_percentile)[2],
-            4,
-        )
-    return probe.records_, final
+    scores = epoch_scores(detector, detector.net_.module_, task.X_test, score_methods)
+    return probe.records_, f1_per_score(scores, task.y_test, task.threshold_percentile)
 
 
 def main(argv=None):

@@ -810,19 +810,28 @@ def test_coupled_variants_train_three_gans_with_the_budget_or_the_defaults(monke
     assert wrapped.config == "ensemble_size=3"
 
 
+def _toy_table_task(seed, *, n_train, n_features, shift):
+    """A KDDCUP99-shaped task: normal rows, and 20 of 100 test rows shifted by ``shift``."""
+    from benchmarks._tasks import Task
+
+    rng = np.random.RandomState(seed)
+    X_test = np.vstack([
+        rng.normal(size=(80, n_features)), rng.normal(shift, 1.0, size=(20, n_features))
+    ])  # fmt: skip
+    X_train = rng.normal(size=(n_train, n_features))
+    return Task(
+        "kddcup99", "kddcup99", X_train, X_test, np.r_[np.zeros(80), np.ones(20)], 80.0, "table"
+    )
+
+
 @pytest.mark.parametrize("method", ["EGBAD", "ALAD"])
 def test_epoch_trace_scores_every_epoch_as_fit_would(method):
     from skorch.callbacks import Callback
 
-    from benchmarks._tasks import Task
+    from benchmarks._methods import use_score
     from benchmarks.epoch_trace import METHODS, epoch_scores, trace
 
-    rng = np.random.RandomState(0)
-    task = Task(
-        "toy", "toy", rng.normal(size=(400, 5)),
-        np.vstack([rng.normal(size=(80, 5)), rng.normal(4.0, 1.0, size=(20, 5))]),
-        np.r_[np.zeros(80), np.ones(20)], 80.0, "table",
-    )  # fmt: skip
+    task = _toy_table_task(0, n_train=400, n_features=5, shift=4.0)
 
     class CountEpochs(Callback):
         def initialize(self):
@@ -843,11 +852,33 @@ def test_epoch_trace_scores_every_epoch_as_fit_would(method):
     kept = min(records, key=lambda r: r["valid_loss"])
     assert final == {name: kept[name] for name in ("fm", "ce_real")}
     detector.set_params(score_method="fm")
-    detector.net_.module_.score_method = "fm"
-    if method == "EGBAD":
-        detector.net_.module_.reconstruction_weight = detector._weight_for("fm")
+    use_score(detector, detector.net_.module_, "fm")
     traced = epoch_scores(detector, detector.net_.module_, task.X_test, ["fm"])["fm"]
     np.testing.assert_allclose(traced, -detector.score_samples(task.X_test), rtol=1e-4, atol=1e-5)
     # The callbacks the detector had still run, beside the trace.
     assert [name for name, _ in detector.callbacks] == ["count", "epoch_trace"]
     assert dict(detector.net_.callbacks_)["count"].epochs_ == 3
+
+
+def test_epoch_trace_command_prints_each_epoch_and_the_last_kept(monkeypatch, capsys):
+    import json
+
+    from benchmarks import epoch_trace
+
+    task = _toy_table_task(1, n_train=300, n_features=4, shift=5.0)
+    monkeypatch.setattr(epoch_trace, "kddcup99_tasks", lambda profile, data_dir, scale: [task])
+    epoch_trace.main([
+        "--method", "ALAD", "--profile", "quick", "--epochs", "2", "--ema-decay", "none",
+        "--preprocessing", "standard", "--validation-fraction", "0",
+    ])  # fmt: skip
+    header, *epochs, summary = map(json.loads, capsys.readouterr().out.splitlines())
+    assert header["params"]["max_epochs"] == 2 and header["params"]["ema_decay"] is None
+    assert header["params"]["preprocessing"] == "standard"
+    assert header["params"]["feature_clip"] is None
+    assert header["params"]["validation_fraction"] is None
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert all("valid_loss" not in e for e in epochs)  # nothing held out
+    # Without held-out rows fit keeps the last epoch; the best is over all of them.
+    variants = ("fm", "l1", "l2", "logits", "ce_real")
+    assert summary["after_fit"] == {v: epochs[-1][v] for v in variants}
+    assert summary["best_epoch"] == {v: max(e[v] for e in epochs) for v in variants}
