@@ -21,6 +21,7 @@ scikit-learn's fetcher is used)::
     python -m benchmarks.epoch_trace --method ALAD --unscaled --seed 2 --epochs 16 \\
         --validation-fraction 0.1
     python -m benchmarks.epoch_trace --method EGBAD --epochs 4 --validation-fraction 0.1
+    python -m benchmarks.epoch_trace --method EGBAD --reconstruction-weight 1  # residual alone
 """
 
 from __future__ import annotations
@@ -208,6 +209,12 @@ def main(argv=None):
         help="hold out this share and keep the epoch of lowest valid_loss (default: the "
         "budget's); 0 holds out nothing and keeps the last epoch",
     )
+    parser.add_argument(
+        "--reconstruction-weight",
+        type=float,
+        help="EGBAD only: the residual's weight in every score; 1 scores by the residual "
+        "alone, 0 by the discriminator's term alone (default: 'auto')",
+    )
     args = parser.parse_args(argv)
 
     task = kddcup99_tasks(args.profile, default_data_dir(), scale=not args.unscaled)[0]
@@ -228,6 +235,10 @@ def main(argv=None):
         held_out = args.validation_fraction > 0
         params["validation_fraction"] = args.validation_fraction if held_out else None
         params["restore_best_weights"] = held_out
+    if args.reconstruction_weight is not None:
+        if args.method != "EGBAD":
+            parser.error("--reconstruction-weight is EGBAD's")
+        params["reconstruction_weight"] = args.reconstruction_weight
     print(json.dumps({"method": args.method, "dataset": task.dataset, "seed": args.seed,
                       "params": params}, default=str), flush=True)  # fmt: skip
     detector = METHODS[args.method](random_state=args.seed, **params)

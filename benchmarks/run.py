@@ -302,6 +302,11 @@ def parse_args(argv):
                         "(data set, task, method, seed) runs it finished (progress.jsonl) "
                         "and run only the others; rerun with the same arguments until "
                         "complete")  # fmt: skip
+    parser.add_argument("--rerun", action="store_true",
+                        help="with --resume: run the selected runs again even where "
+                        "progress.jsonl holds them (after a change to the package's code or "
+                        "defaults, which the recorded settings do not show); the new records "
+                        "replace the old, the other runs are kept")  # fmt: skip
     parser.add_argument("--report-only", action="store_true",
                         help="with --resume: run nothing, write the results, summary and "
                         "figures of the finished runs, and list the others as not run "
@@ -331,6 +336,8 @@ def main(argv=None):
         previous = _previous_run(out)
     if args.report_only and not args.resume:
         sys.exit("--report-only reports the finished runs of a --resume run: add --resume.")
+    if args.rerun and (args.report_only or not args.resume):
+        sys.exit("--rerun replaces runs of a --resume run: add --resume, without --report-only.")
     # Read before this sitting rewrites them: the notes of the data sets it leaves out.
     earlier_notes = _earlier_notes(out) if args.resume else {}
     progress = Progress(out, args.profile, args.defaults, resume=args.resume)
@@ -365,9 +372,8 @@ def main(argv=None):
                 for method in run_methods:
                     key = (dataset, task.name, method, seed)
                     selected.add(key)
-                    finished = progress.finished(
-                        key, method_config(task, method, args.profile, seed, args.device)
-                    )
+                    config = method_config(task, method, args.profile, seed, args.device)
+                    finished = None if args.rerun else progress.finished(key, config)
                     if finished is not None:
                         rows.extend(finished)
                         print(f"{dataset} {task.name} seed {seed} {method}: done in an "
@@ -432,7 +438,7 @@ def main(argv=None):
 
     elapsed_minutes = progress.minutes()
     command = "python -m benchmarks " + " ".join(
-        a for a in argv if a not in ("--resume", "--report-only")
+        a for a in argv if a not in ("--resume", "--report-only", "--rerun")
     )
     if outside:
         command += (f" (and {len(outside)} runs of earlier sittings outside that selection, "

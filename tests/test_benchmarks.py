@@ -355,6 +355,37 @@ def test_resume_reruns_a_run_whose_settings_changed(tmp_path, monkeypatch, capsy
     assert list(pd.read_csv(tmp_path / "results.csv")["config"]) == ["n_estimators=50"]
 
 
+def test_rerun_replaces_the_selected_runs_and_keeps_the_others(tmp_path, monkeypatch, capsys):
+    import json
+
+    args = ["--datasets", "digits", "--tasks", "0", "--seeds", "0", "--out", str(tmp_path),
+            "--no-plots", "--resume"]  # fmt: skip
+    main([*args, "--methods", "IsolationForest", "LocalOutlierFactor"])
+    first = pd.read_csv(tmp_path / "results.csv")
+    calls = _count_runs(monkeypatch)
+    # Same settings, so --resume alone would skip it: --rerun runs it again.
+    main([*args, "--methods", "IsolationForest", "--rerun"])
+    assert calls == [("IsolationForest", 0)]
+    assert "1 runs of earlier sittings outside this selection" in capsys.readouterr().out
+    lines = [json.loads(line) for line in (tmp_path / "progress.jsonl").read_text().splitlines()]
+    assert [line["key"][2] for line in lines] == [
+        "IsolationForest", "LocalOutlierFactor", "IsolationForest"
+    ]  # fmt: skip
+    assert lines[0]["sitting"] <= lines[2]["sitting"]
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert sorted(results["method"]) == ["IsolationForest", "LocalOutlierFactor"]  # replaced
+    assert results.set_index("method")["roc_auc"].to_dict() == pytest.approx(
+        first.set_index("method")["roc_auc"].to_dict()
+    )  # the same seed and settings give the same figures
+    calls.clear()
+    main([*args, "--methods", "IsolationForest", "LocalOutlierFactor"])
+    assert calls == []  # the rerun's record is the one kept
+    for extra in (["--report-only"], []):
+        bare = [a for a in args if a != "--resume"] if not extra else args
+        with pytest.raises(SystemExit, match="--rerun replaces runs of a --resume run"):
+            main([*bare, *extra, "--methods", "IsolationForest", "--rerun"])
+
+
 def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
     from benchmarks import _tasks
     from benchmarks._methods import SKIPPED, TRAIN_CAPS, budget
@@ -860,18 +891,24 @@ def test_epoch_trace_scores_every_epoch_as_fit_would(method):
     assert dict(detector.net_.callbacks_)["count"].epochs_ == 3
 
 
-def test_epoch_trace_command_prints_each_epoch_and_the_last_kept(monkeypatch, capsys):
+def _epoch_trace_lines(monkeypatch, capsys, task, args):
+    """The JSON lines ``epoch_trace`` prints for ``args`` on ``task`` (quick
+    profile, no weight average, nothing held out unless ``args`` say so)."""
     import json
 
     from benchmarks import epoch_trace
 
-    task = _toy_table_task(1, n_train=300, n_features=4, shift=5.0)
     monkeypatch.setattr(epoch_trace, "kddcup99_tasks", lambda profile, data_dir, scale: [task])
-    epoch_trace.main([
-        "--method", "ALAD", "--profile", "quick", "--epochs", "2", "--ema-decay", "none",
-        "--preprocessing", "standard", "--validation-fraction", "0",
+    defaults = ["--profile", "quick", "--ema-decay", "none", "--validation-fraction", "0"]
+    epoch_trace.main([*defaults, *args])
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_epoch_trace_command_prints_each_epoch_and_the_last_kept(monkeypatch, capsys):
+    task = _toy_table_task(1, n_train=300, n_features=4, shift=5.0)
+    header, *epochs, summary = _epoch_trace_lines(monkeypatch, capsys, task, [
+        "--method", "ALAD", "--epochs", "2", "--preprocessing", "standard",
     ])  # fmt: skip
-    header, *epochs, summary = map(json.loads, capsys.readouterr().out.splitlines())
     assert header["params"]["max_epochs"] == 2 and header["params"]["ema_decay"] is None
     assert header["params"]["preprocessing"] == "standard"
     assert header["params"]["feature_clip"] is None
@@ -882,3 +919,29 @@ def test_epoch_trace_command_prints_each_epoch_and_the_last_kept(monkeypatch, ca
     variants = ("fm", "l1", "l2", "logits", "ce_real")
     assert summary["after_fit"] == {v: epochs[-1][v] for v in variants}
     assert summary["best_epoch"] == {v: max(e[v] for e in epochs) for v in variants}
+
+
+def test_epoch_trace_reconstruction_weight_reaches_egbad_and_scores_by_one_term(
+    monkeypatch, capsys
+):
+    from benchmarks import epoch_trace
+    from sklearn_ganad import EGBAD
+
+    task = _toy_table_task(1, n_train=300, n_features=4, shift=1.0)
+    header, epoch, _ = _epoch_trace_lines(monkeypatch, capsys, task, [
+        "--method", "EGBAD", "--epochs", "1", "--reconstruction-weight", "1",
+    ])  # fmt: skip
+    assert header["params"]["reconstruction_weight"] == 1.0 and epoch["epoch"] == 1
+    with pytest.raises(SystemExit):
+        epoch_trace.main(["--method", "ALAD", "--reconstruction-weight", "1"])
+    assert "--reconstruction-weight is EGBAD's" in capsys.readouterr().err
+
+    # What the trace scores with: weight 1 leaves the residual alone in every
+    # score; the default weighs in the discriminator's term, which differs by score.
+    variants = ("fm", "ce", "ce_real")
+    for weight, same in ((1.0, True), ("auto", False)):
+        detector = EGBAD(max_epochs=1, reconstruction_weight=weight, random_state=0)
+        detector.fit(task.X_train)
+        scores = epoch_trace.epoch_scores(detector, detector.net_.module_, task.X_test, variants)
+        assert np.allclose(scores["fm"], scores["ce"]) is same
+        assert np.allclose(scores["fm"], scores["ce_real"]) is same
