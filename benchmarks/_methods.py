@@ -53,6 +53,11 @@ PYOD_AVAILABLE = importlib.util.find_spec("pyod") is not None
 ARRHYTHMIA_STANDARDIZED = "standard"
 
 
+# AnoGAN's full-profile KDDCUP99 training and search, both variants: one epoch
+# at 1e-3 and the paper's 500 search steps.
+_ANOGAN_KDDCUP99 = dict(max_epochs=1, lr=1e-3, n_search_iter=500)
+
+
 def _paper_settings(method, dataset):
     """The papers' estimator settings (``paper_params``) but the score: every score is run."""
     return {k: v for k, v in paper_params(method, dataset).items() if k != "score_method"}
@@ -194,8 +199,17 @@ BUDGETS = {
         },
         # The paper's 500 search steps.
         "AnoGAN": {
-            "kddcup99": dict(max_epochs=1, lr=1e-3, output_activation="sigmoid", n_search_iter=500),
-            "kddcup99-unscaled": dict(max_epochs=1, lr=1e-3, n_search_iter=500),
+            # Scaled: the detector standardizes the rows as its defaults for
+            # tables do (clipped at 10 standard deviations, linear output). On
+            # the min-max scale with a sigmoid output the standard GAN had
+            # collapsed onto the majority record (F1 0.034 / 0.007 / 0.014 over
+            # seeds 0-2); on the quick profile's 20,000 training rows,
+            # standardized, seeds 0-2 gave 0.900 / 0.919 / 0.841, and this
+            # budget 0.909 / 0.911 / 0.677.
+            "kddcup99": {**_ANOGAN_KDDCUP99, "preprocessing": "standard", "feature_clip": "auto"},
+            # The raw features, as the papers' code fed them (not yet rerun
+            # with the scaled budget's standardization).
+            "kddcup99-unscaled": dict(_ANOGAN_KDDCUP99),
             "arrhythmia": dict(
                 max_epochs=100,
                 batch_size=32,

@@ -18,6 +18,7 @@ holding ``kddcup.data_10_percent.gz`` (else scikit-learn's fetcher is used)::
     python -m benchmarks.anogan_coverage
     python -m benchmarks.anogan_coverage --method AnoGAN-WGAN-GP
     python -m benchmarks.anogan_coverage --lr 1e-5 --epochs 40   # override the budget
+    python -m benchmarks.anogan_coverage --preprocessing standard --output-activation linear
 """
 
 from __future__ import annotations
@@ -46,11 +47,18 @@ def main(argv=None):
     parser.add_argument("--search-steps", type=int, help="default: the quick budget's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--unscaled", action="store_true", help="the papers' unscaled features")
+    parser.add_argument(
+        "--preprocessing",
+        choices=("none", "standard", "minmax"),
+        help="the detector's own scaling, clipped as its defaults clip (default: the "
+        "budget's, none); distances are then measured on the scale the networks see",
+    )
     args = parser.parse_args(argv)
 
     task = kddcup99_tasks("quick", default_data_dir(), scale=not args.unscaled)[0]
     X = task.X_train
-    test = np.sort(np.random.RandomState(0).choice(len(task.X_test), 10_000, replace=False))
+    n_test = min(10_000, len(task.X_test))
+    test = np.sort(np.random.RandomState(0).choice(len(task.X_test), n_test, replace=False))
     X_test, y_test = task.X_test[test], task.y_test[test]
     n_distinct = len(np.unique(X.round(3), axis=0))
     print(f"training rows: {len(X):,}, distinct at 3 decimals: {n_distinct:,}")
@@ -61,6 +69,8 @@ def main(argv=None):
         n_search_iter=args.search_steps,
     )  # fmt: skip
     params.update({name: value for name, value in overrides.items() if value is not None})
+    if args.preprocessing is not None:
+        params["preprocessing"] = None if args.preprocessing == "none" else args.preprocessing
     print(f"{args.method}: {params}")
     start = time.perf_counter()
     detector = AnoGAN(random_state=args.seed, **params).fit(X)
@@ -71,7 +81,8 @@ def main(argv=None):
     with torch.no_grad():
         z = torch.randn(2_000, detector.latent_dim_, generator=generator)
         generated = model.generator(z).numpy()
-    _, to_generated = pairwise_distances_argmin_min(X[:5_000], generated)
+    # On the networks' scale: the detector's own scaling, where it has one.
+    _, to_generated = pairwise_distances_argmin_min(detector._scale(X[:5_000]), generated)
     print(f"generated rows: per-feature std {generated.std(axis=0).mean():.4f}")
     print(
         "distance from a training row to the nearest generated row: median "

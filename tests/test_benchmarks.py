@@ -9,7 +9,7 @@ from sklearn.ensemble import IsolationForest
 from benchmarks import _report
 from benchmarks._methods import BUDGETS, family
 from benchmarks.run import main
-from sklearn_ganad import FAnoGAN
+from sklearn_ganad import AnoGAN, FAnoGAN
 
 
 def _rows():
@@ -407,6 +407,8 @@ def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
             expected = "standard" if standardized else None
             if (method, dataset) == ("ALAD", "kddcup99-unscaled"):
                 expected = "minmax"  # the raw features, scaled by the detector (below)
+            if (method, dataset) == ("AnoGAN", "kddcup99"):
+                expected = "standard"  # the detector's defaults for tables (below)
             assert params["preprocessing"] == expected
             if (method, dataset) == ("ALAD", "arrhythmia"):
                 continue  # the paper's own budget fits (below)
@@ -430,7 +432,13 @@ def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
         "preprocessing": "minmax",
         "feature_clip": None,
     }
-    assert budget("full", "AnoGAN", "kddcup99")["n_search_iter"] == 500  # the paper's
+    # AnoGAN: the paper's 500 search steps; the scaled rows standardized and
+    # clipped by the detector as its defaults do, with the default linear output.
+    anogan = budget("full", "AnoGAN", "kddcup99")
+    assert anogan["n_search_iter"] == budget("full", "AnoGAN", "kddcup99-unscaled")[
+        "n_search_iter"] == 500  # fmt: skip
+    assert anogan["feature_clip"] == AnoGAN().feature_clip == "auto"
+    assert "output_activation" not in anogan
     assert budget("full", "GANomaly", "mnist-one-anomalous")["max_epochs"] == 15
     assert budget("full", "EGBAD", "mnist-one-anomalous") == {}  # its defaults
     assert TRAIN_CAPS["full"]["LocalOutlierFactor"] == 50_000
@@ -945,3 +953,26 @@ def test_epoch_trace_reconstruction_weight_reaches_egbad_and_scores_by_one_term(
         scores = epoch_trace.epoch_scores(detector, detector.net_.module_, task.X_test, variants)
         assert np.allclose(scores["fm"], scores["ce"]) is same
         assert np.allclose(scores["fm"], scores["ce_real"]) is same
+
+
+def test_anogan_coverage_measures_on_the_scale_the_networks_see(monkeypatch, capsys):
+    from benchmarks import anogan_coverage
+
+    task = _toy_table_task(0, n_train=300, n_features=4, shift=4.0)
+    task.X_train[:] = task.X_train * 50.0 + 1_000.0  # far from the standardized scale
+    task.X_test[:] = task.X_test * 50.0 + 1_000.0
+    monkeypatch.setattr(anogan_coverage, "kddcup99_tasks", lambda profile, data_dir, scale: [task])
+    medians = {}
+    for preprocessing in ("none", "standard"):
+        anogan_coverage.main([
+            "--preprocessing", preprocessing, "--output-activation", "linear", "--epochs", "1",
+            "--search-steps", "2",
+        ])  # fmt: skip
+        out = capsys.readouterr().out
+        assert f"'preprocessing': {None if preprocessing == 'none' else repr(preprocessing)}" in out
+        assert "search steps   2: ROC AUC" in out
+        line = next(t for t in out.splitlines() if t.startswith("distance from a training row"))
+        medians[preprocessing] = float(line.split("median ")[1].split(",")[0])
+    # Standardized, the rows and the generated ones are on one scale: units, not
+    # the raw thousand a generator of one epoch cannot reach.
+    assert medians["standard"] < 10 < medians["none"]
