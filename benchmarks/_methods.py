@@ -232,7 +232,8 @@ BUDGETS = {
 _PAPER_FAMILIES = ("kddcup99", "arrhythmia", "mnist", "digits")
 # The quick and full profiles feed the protocols' data as the papers did
 # (scaled or not); where a budget standardises, it does so without clipping, as
-# the committed figures were measured (feature_clip="auto" clips such tables now).
+# the committed figures were measured (feature_clip="auto" clips such tables now),
+# unless it sets feature_clip itself (AnoGAN's scaled KDDCUP99).
 for _profile in ("quick", "full"):
     for _budgets in BUDGETS[_profile].values():
         for _params in _budgets.values():

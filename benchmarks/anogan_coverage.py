@@ -1,7 +1,9 @@
 """How much of KDDCUP99's training data AnoGAN's generator covers.
 
 Fits AnoGAN on the quick profile's KDDCUP99 training rows (20,000, min-max
-scaled, or as they are with ``--unscaled``), with the quick budget of
+scaled, or as they are with ``--unscaled``; ``--preprocessing`` has the
+detector scale them itself, and distances are then measured on the scale
+its networks see), with the quick budget of
 ``--method`` (``AnoGAN``, the paper's GAN, or ``AnoGAN-WGAN-GP``, f-AnoGAN's
 WGAN-GP scored by AnoGAN's search), and prints:
 

@@ -213,9 +213,17 @@ def main(argv=None):
         "--reconstruction-weight",
         type=float,
         help="EGBAD only: the residual's weight in every score; 1 scores by the residual "
-        "alone, 0 by the discriminator's term alone (default: 'auto')",
+        "alone, 0 by the discriminator's term alone (default: the detector's 'auto')",
     )
     args = parser.parse_args(argv)
+    # Checked before the data are loaded.
+    if args.reconstruction_weight is not None:
+        if args.method != "EGBAD":
+            parser.error("--reconstruction-weight is EGBAD's")
+        if not 0 <= args.reconstruction_weight <= 1:
+            parser.error(
+                f"--reconstruction-weight must lie in [0, 1], got {args.reconstruction_weight}"
+            )
 
     task = kddcup99_tasks(args.profile, default_data_dir(), scale=not args.unscaled)[0]
     params = budget(args.profile, args.method, task.dataset)
@@ -236,8 +244,6 @@ def main(argv=None):
         params["validation_fraction"] = args.validation_fraction if held_out else None
         params["restore_best_weights"] = held_out
     if args.reconstruction_weight is not None:
-        if args.method != "EGBAD":
-            parser.error("--reconstruction-weight is EGBAD's")
         params["reconstruction_weight"] = args.reconstruction_weight
     print(json.dumps({"method": args.method, "dataset": task.dataset, "seed": args.seed,
                       "params": params}, default=str), flush=True)  # fmt: skip

@@ -361,8 +361,18 @@ def test_rerun_replaces_the_selected_runs_and_keeps_the_others(tmp_path, monkeyp
     args = ["--datasets", "digits", "--tasks", "0", "--seeds", "0", "--out", str(tmp_path),
             "--no-plots", "--resume"]  # fmt: skip
     main([*args, "--methods", "IsolationForest", "LocalOutlierFactor"])
-    first = pd.read_csv(tmp_path / "results.csv")
-    calls = _count_runs(monkeypatch)
+    first = pd.read_csv(tmp_path / "results.csv").set_index("method")["roc_auc"]
+    from benchmarks import run
+
+    calls, real = [], run.run_one
+
+    def tagged(task, method, profile, seed, device):
+        # The rerun's rows carry a mark, so the records kept can be told apart.
+        calls.append((method, seed))
+        return [({**row, "roc_auc": -1.0}, scores)
+                for row, scores in real(task, method, profile, seed, device)]  # fmt: skip
+
+    monkeypatch.setattr(run, "run_one", tagged)
     # Same settings, so --resume alone would skip it: --rerun runs it again.
     main([*args, "--methods", "IsolationForest", "--rerun"])
     assert calls == [("IsolationForest", 0)]
@@ -371,15 +381,15 @@ def test_rerun_replaces_the_selected_runs_and_keeps_the_others(tmp_path, monkeyp
     assert [line["key"][2] for line in lines] == [
         "IsolationForest", "LocalOutlierFactor", "IsolationForest"
     ]  # fmt: skip
-    assert lines[0]["sitting"] <= lines[2]["sitting"]
-    results = pd.read_csv(tmp_path / "results.csv")
-    assert sorted(results["method"]) == ["IsolationForest", "LocalOutlierFactor"]  # replaced
-    assert results.set_index("method")["roc_auc"].to_dict() == pytest.approx(
-        first.set_index("method")["roc_auc"].to_dict()
-    )  # the same seed and settings give the same figures
-    calls.clear()
-    main([*args, "--methods", "IsolationForest", "LocalOutlierFactor"])
-    assert calls == []  # the rerun's record is the one kept
+    assert lines[2]["rows"][0]["roc_auc"] == -1.0  # appended; replaces the first when read
+    for sitting in ("the rerun", "a later resume"):
+        results = pd.read_csv(tmp_path / "results.csv").set_index("method")["roc_auc"]
+        assert results.to_dict() == {
+            "IsolationForest": -1.0, "LocalOutlierFactor": first["LocalOutlierFactor"]
+        }, sitting  # fmt: skip
+        calls.clear()
+        main([*args, "--methods", "IsolationForest", "LocalOutlierFactor"])
+        assert calls == []  # nothing left to run: the rerun's record is kept
     for extra in (["--report-only"], []):
         bare = [a for a in args if a != "--resume"] if not extra else args
         with pytest.raises(SystemExit, match="--rerun replaces runs of a --resume run"):
