@@ -67,6 +67,8 @@ def epoch_scores(detector, module, X_test, score_methods):
     X = detector._validate_X(X_test, reset=False)
     # The detector's scoring chunk, so that memory stays flat over many rows.
     chunk = detector._score_chunk_size[detector.architecture_]
+    # Not net_.anomaly_scores: mid-fit the net's module has no averaged
+    # weights yet (fit adopts them at its end), so a copy adopts them here.
     model = copy.deepcopy(module)
     if _has_weight_average(model):
         _adopt_weight_average(model)  # what fit leaves for scoring
