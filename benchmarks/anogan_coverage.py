@@ -21,6 +21,7 @@ holding ``kddcup.data_10_percent.gz`` (else scikit-learn's fetcher is used)::
     python -m benchmarks.anogan_coverage --method AnoGAN-WGAN-GP
     python -m benchmarks.anogan_coverage --lr 1e-5 --epochs 40   # override the budget
     python -m benchmarks.anogan_coverage --preprocessing standard --output-activation linear
+    python -m benchmarks.anogan_coverage --preprocessing standard --ema-decay none
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sklearn.metrics import pairwise_distances_argmin_min, roc_auc_score
 from sklearn_ganad import AnoGAN
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
-from ._methods import budget
+from ._methods import budget, cosine_schedule, ema_decay_arg
 from ._tasks import default_data_dir, kddcup99_tasks
 
 
@@ -47,6 +48,18 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="default: the quick budget's")
     parser.add_argument("--output-activation", help="default: the quick budget's")
     parser.add_argument("--search-steps", type=int, help="default: the quick budget's")
+    parser.add_argument(
+        "--ema-decay",
+        type=ema_decay_arg,
+        default=argparse.SUPPRESS,
+        help="a float, or 'none' to score with the last weights (default: the detector's)",
+    )
+    parser.add_argument(
+        "--lr-schedule",
+        choices=("cosine",),
+        help="anneal every player's learning rate to 0 over the training steps, batch by "
+        "batch (default: constant)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--unscaled", action="store_true", help="the papers' unscaled features")
     parser.add_argument(
@@ -73,6 +86,10 @@ def main(argv=None):
     params.update({name: value for name, value in overrides.items() if value is not None})
     if args.preprocessing is not None:
         params["preprocessing"] = None if args.preprocessing == "none" else args.preprocessing
+    if hasattr(args, "ema_decay"):  # given
+        params["ema_decay"] = args.ema_decay
+    if args.lr_schedule == "cosine":
+        params["callbacks"] = [("lr_schedule", cosine_schedule(len(X), params))]
     print(f"{args.method}: {params}")
     start = time.perf_counter()
     detector = AnoGAN(random_state=args.seed, **params).fit(X)

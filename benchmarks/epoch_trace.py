@@ -39,7 +39,7 @@ from sklearn_ganad import ALAD, EGBAD
 from sklearn_ganad._net import _adopt_weight_average, _has_weight_average
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
-from ._methods import SCORE_VARIANTS, budget, use_score
+from ._methods import SCORE_VARIANTS, budget, cosine_schedule, ema_decay_arg, use_score
 from ._tasks import default_data_dir, kddcup99_tasks
 
 METHODS = {"EGBAD": EGBAD, "ALAD": ALAD}
@@ -197,7 +197,10 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="default: the budget's")
     parser.add_argument("--lr", type=float, help="default: the budget's")
     parser.add_argument(
-        "--ema-decay", help="a float, or 'none' for no weight average (default: the budget's)"
+        "--ema-decay",
+        type=ema_decay_arg,
+        default=argparse.SUPPRESS,
+        help="a float, or 'none' for no weight average (default: the budget's)",
     )
     parser.add_argument("--output-activation", help="default: the budget's")
     parser.add_argument(
@@ -210,6 +213,12 @@ def main(argv=None):
         type=float,
         help="hold out this share and keep the epoch of lowest valid_loss (default: the "
         "budget's); 0 holds out nothing and keeps the last epoch",
+    )
+    parser.add_argument(
+        "--lr-schedule",
+        choices=("cosine",),
+        help="anneal every player's learning rate to 0 over the training steps, batch by "
+        "batch (default: constant)",
     )
     parser.add_argument(
         "--reconstruction-weight",
@@ -233,8 +242,8 @@ def main(argv=None):
         params["max_epochs"] = args.epochs
     if args.lr is not None:
         params["lr"] = args.lr
-    if args.ema_decay is not None:
-        params["ema_decay"] = None if args.ema_decay.lower() == "none" else float(args.ema_decay)
+    if hasattr(args, "ema_decay"):  # given
+        params["ema_decay"] = args.ema_decay
     if args.output_activation is not None:
         params["output_activation"] = args.output_activation
     if args.preprocessing is not None:
@@ -247,6 +256,8 @@ def main(argv=None):
         params["restore_best_weights"] = held_out
     if args.reconstruction_weight is not None:
         params["reconstruction_weight"] = args.reconstruction_weight
+    if args.lr_schedule == "cosine":
+        params["callbacks"] = [("lr_schedule", cosine_schedule(len(task.X_train), params))]
     print(json.dumps({"method": args.method, "dataset": task.dataset, "seed": args.seed,
                       "params": params}, default=str), flush=True)  # fmt: skip
     detector = METHODS[args.method](random_state=args.seed, **params)

@@ -53,6 +53,10 @@ def test_per_task_tables_show_the_seed_spread_and_egbads_pr_area():
     one_seed = _report.per_task_table(rows[rows["seed"] == 0], "digits").splitlines()[2]
     assert one_seed == "| GANomaly | 0.980 | 0.790 | 0.885 |"
     assert _report.per_task_table(_rows(), "digits", "pr_auc_trapezoid") == ""
+    # Nor where the column exists but only another data set's rows (newer) fill it.
+    newer = _rows().assign(dataset="arrhythmia", pr_auc_trapezoid=0.5)
+    mixed = pd.concat([_rows().assign(pr_auc_trapezoid=np.nan), newer], ignore_index=True)
+    assert _report.per_task_table(mixed, "digits", "pr_auc_trapezoid") == ""
     metadata = dict(profile="quick", command="x", machine="m", torch="t", sklearn="s",
                     pyod="p", device="cpu", total_minutes=1.0)  # fmt: skip
     report = _report.markdown_report(rows, {}, metadata)
@@ -417,7 +421,7 @@ def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
             expected = "standard" if standardized else None
             if (method, dataset) == ("ALAD", "kddcup99-unscaled"):
                 expected = "minmax"  # the raw features, scaled by the detector (below)
-            if (method, dataset) == ("AnoGAN", "kddcup99"):
+            if method == "AnoGAN" and dataset.startswith("kddcup99"):
                 expected = "standard"  # the detector's defaults for tables (below)
             assert params["preprocessing"] == expected
             if (method, dataset) == ("ALAD", "arrhythmia"):
@@ -449,6 +453,8 @@ def test_full_profile_runs_the_papers_tables_with_cpu_budgets():
         "n_search_iter"] == 500  # fmt: skip
     assert anogan["feature_clip"] == AnoGAN().feature_clip == "auto"
     assert "output_activation" not in anogan
+    # Unscaled, the same budget on the raw features, which AnoGAN standardizes itself.
+    assert budget("full", "AnoGAN", "kddcup99-unscaled") == anogan
     assert budget("full", "GANomaly", "mnist-one-anomalous")["max_epochs"] == 15
     assert budget("full", "EGBAD", "mnist-one-anomalous") == {}  # its defaults
     assert TRAIN_CAPS["full"]["LocalOutlierFactor"] == 50_000
@@ -986,3 +992,22 @@ def test_anogan_coverage_measures_on_the_scale_the_networks_see(monkeypatch, cap
     # Standardized, the rows and the generated ones are on one scale: units, not
     # the raw thousand a generator of one epoch cannot reach.
     assert medians["standard"] < 10 < medians["none"]
+    # --ema-decay reaches the detector: 'none' scores with the last weights.
+    anogan_coverage.main([
+        "--epochs", "1", "--search-steps", "2", "--output-activation", "linear",
+        "--ema-decay", "none",
+    ])  # fmt: skip
+    assert "'ema_decay': None" in capsys.readouterr().out
+
+
+def test_ema_decay_arg_reads_a_decay_or_none():
+    import argparse
+
+    from benchmarks._methods import ema_decay_arg
+
+    assert ema_decay_arg("None") is None and ema_decay_arg("0.999") == 0.999
+    for bad in ("1", "-0.1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="must lie in"):
+            ema_decay_arg(bad)
+    with pytest.raises(ValueError):
+        ema_decay_arg("fast")

@@ -166,6 +166,11 @@ def test_odds_protocol(odds_file):
     assert len(data.X_train) == len(data.X_test) == 20
     assert data.y_train.sum() + data.y_test.sum() == 8  # anomalies kept in training
     assert data.threshold_percentile == pytest.approx(100 * (1 - data.y_test.mean()))
+    # A percentile of one's own, checked before the file is read.
+    assert load_odds("toy", path=odds_file, threshold_percentile=90).threshold_percentile == 90.0
+    for bad in (0, 100, True, "85"):
+        with pytest.raises(ValueError, match="threshold_percentile must be"):
+            load_odds("toy", path=odds_file.parent / "missing.mat", threshold_percentile=bad)
     clean = load_odds("toy", path=odds_file, drop_train_anomalies=True)
     assert clean.y_train.sum() == 0 and len(clean.X_train) == 20 - data.y_train.sum()
     assert clean.X_train.min() == 0.0 and clean.X_train.max() == pytest.approx(1.0)
@@ -266,6 +271,11 @@ def test_shared_arrhythmia():
     data = load_odds(path=SHARED / "arrhythmia.mat")
     assert data.X_train.shape == (226, 274) and data.X_test.shape == (226, 274)
     assert data.y_train.sum() + data.y_test.sum() == 66
+    # The ALAD code's threshold: the top 15% of the 226 test scores (34 rows
+    # flagged, for the 32 anomalies), as its precision 0.5000 and recall 0.5313 imply.
+    assert data.y_test.sum() == 32 and data.threshold_percentile == 85.0
+    distinct = np.arange(226.0)
+    assert (distinct >= np.percentile(distinct, data.threshold_percentile)).sum() == 34
 
 
 @needs_shared
