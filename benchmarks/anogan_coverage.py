@@ -21,7 +21,8 @@ holding ``kddcup.data_10_percent.gz`` (else scikit-learn's fetcher is used)::
     python -m benchmarks.anogan_coverage --method AnoGAN-WGAN-GP
     python -m benchmarks.anogan_coverage --lr 1e-5 --epochs 40   # override the budget
     python -m benchmarks.anogan_coverage --preprocessing standard --output-activation linear
-    python -m benchmarks.anogan_coverage --preprocessing standard --ema-decay none
+    python -m benchmarks.anogan_coverage --preprocessing standard --output-activation linear \\
+        --ema-decay none
 """
 
 from __future__ import annotations
@@ -88,11 +89,14 @@ def main(argv=None):
         params["preprocessing"] = None if args.preprocessing == "none" else args.preprocessing
     if hasattr(args, "ema_decay"):  # given
         params["ema_decay"] = args.ema_decay
+    detector = AnoGAN(random_state=args.seed, **params)
     if args.lr_schedule == "cosine":
-        params["callbacks"] = [("lr_schedule", cosine_schedule(len(X), params))]
+        schedule = cosine_schedule(detector, len(X))
+        detector.set_params(callbacks=[("lr_schedule", schedule)])
+        params["lr_schedule"] = f"cosine over {schedule.kwargs['T_max']} batches"
     print(f"{args.method}: {params}")
     start = time.perf_counter()
-    detector = AnoGAN(random_state=args.seed, **params).fit(X)
+    detector.fit(X)
     print(f"fit: {time.perf_counter() - start:.0f} s")
 
     model = detector.net_.module_

@@ -256,11 +256,13 @@ def main(argv=None):
         params["restore_best_weights"] = held_out
     if args.reconstruction_weight is not None:
         params["reconstruction_weight"] = args.reconstruction_weight
+    detector = METHODS[args.method](random_state=args.seed, **params)
     if args.lr_schedule == "cosine":
-        params["callbacks"] = [("lr_schedule", cosine_schedule(len(task.X_train), params))]
+        schedule = cosine_schedule(detector, len(task.X_train))
+        detector.set_params(callbacks=[("lr_schedule", schedule)])
+        params["lr_schedule"] = f"cosine over {schedule.kwargs['T_max']} batches"
     print(json.dumps({"method": args.method, "dataset": task.dataset, "seed": args.seed,
                       "params": params}, default=str), flush=True)  # fmt: skip
-    detector = METHODS[args.method](random_state=args.seed, **params)
     start = time.perf_counter()
     records, final = trace(
         detector,

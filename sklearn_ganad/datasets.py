@@ -432,8 +432,9 @@ def load_odds(
     threshold_percentile : float in (0, 100) or None, default=None
         The percentile of the test scores at or above which rows are flagged,
         returned as ``threshold_percentile``. ``None`` is the ALAD code's for
-        arrhythmia (85) and, for other sets, the test split's normal share
-        (as many rows flagged as it holds anomalies).
+        arrhythmia (85, fixed whatever the split; also for a ``path`` read
+        under the default ``name``) and, for other sets, the test split's
+        normal share (as many rows flagged as it holds anomalies).
     data_home : str or None, default=None
     download_if_missing : bool, default=True
 

@@ -1000,6 +1000,31 @@ def test_anogan_coverage_measures_on_the_scale_the_networks_see(monkeypatch, cap
     assert "'ema_decay': None" in capsys.readouterr().out
 
 
+def test_cosine_schedule_counts_the_batches_a_table_fit_trains():
+    from benchmarks._methods import cosine_schedule
+    from sklearn_ganad import EGBAD
+
+    def steps(detector, n_rows):
+        return cosine_schedule(detector, n_rows).kwargs["T_max"]
+
+    # 10% held out: 1,001 - ceil(100.1) = 900 rows, 18 batches of 50, 2 epochs.
+    assert steps(EGBAD(max_epochs=2, validation_fraction=0.1), 1_001) == 36
+    # Nothing held out: 1,001 rows are 20 batches, the last row joining the 20th.
+    assert steps(EGBAD(max_epochs=2, validation_fraction=None), 1_001) == 40
+    # EGBAD's "auto" holds 10% out on the full KDDCUP99; AnoGAN's holds none.
+    assert steps(EGBAD(max_epochs=2), 198_361) == 2 * 3_571
+    assert steps(AnoGAN(max_epochs=1), 198_361) == 3_968
+    with pytest.raises(ValueError, match="needs max_epochs set"):
+        cosine_schedule(EGBAD(), 1_001)
+    # Fitted with it, every player's rate ends at the schedule's 0.
+    X = np.random.RandomState(0).normal(size=(1_001, 4)).astype(np.float32)
+    detector = EGBAD(max_epochs=2, validation_fraction=None, random_state=0)
+    detector.set_params(callbacks=[("lr_schedule", cosine_schedule(detector, len(X)))])
+    net = detector.fit(X).net_
+    for name in net._optimizers:
+        assert getattr(net, name + "_").param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_ema_decay_arg_reads_a_decay_or_none():
     import argparse
 

@@ -166,6 +166,8 @@ def test_odds_protocol(odds_file):
     assert len(data.X_train) == len(data.X_test) == 20
     assert data.y_train.sum() + data.y_test.sum() == 8  # anomalies kept in training
     assert data.threshold_percentile == pytest.approx(100 * (1 - data.y_test.mean()))
+    # Read as arrhythmia (the default name), a file gets the ALAD code's 85.
+    assert load_odds(path=odds_file).threshold_percentile == 85.0
     # A percentile of one's own, checked before the file is read.
     assert load_odds("toy", path=odds_file, threshold_percentile=90).threshold_percentile == 90.0
     for bad in (0, 100, True, "85"):
