@@ -369,9 +369,10 @@ for _profile in BUDGETS:
 # AnoGAN's standard GAN gave seed 2 F1 0.677 (collapsed), seeds 0-2 gave
 # 0.907 / 0.906 / 0.907 with 100 steps (on the quick rows its generator
 # covers them: benchmarks/README.md).
-_wgan_gp = {**BUDGETS["full"]["AnoGAN-WGAN-GP"]["kddcup99"], **_ANOGAN_KDDCUP99}
-_gan_stage = BUDGETS["full"]["FAnoGAN"]["kddcup99"]
-_wgan_gp.update(max_epochs=_gan_stage["max_epochs"], lr=_gan_stage["lr"])
+_wgan_gp = dict(BUDGETS["full"]["AnoGAN-WGAN-GP"]["kddcup99"])  # f-AnoGAN's epochs and lr
+_wgan_gp.update(
+    {k: _ANOGAN_KDDCUP99[k] for k in ("preprocessing", "n_search_iter", "feature_clip")}
+)
 del _wgan_gp["n_search_candidates"]
 for _dataset in ("kddcup99", "kddcup99-unscaled"):
     BUDGETS["full"]["AnoGAN-WGAN-GP"][_dataset] = dict(_wgan_gp)

@@ -88,7 +88,7 @@ def main(argv=None):
 
     task = kddcup99_tasks(args.profile, default_data_dir(), scale=not args.unscaled)[0]
     X = task.X_train
-    n_test = min(10_000 if args.profile == "quick" else len(task.X_test), len(task.X_test))
+    n_test = len(task.X_test) if args.profile == "full" else min(10_000, len(task.X_test))
     test = np.sort(np.random.RandomState(0).choice(len(task.X_test), n_test, replace=False))
     X_test, y_test = task.X_test[test], task.y_test[test]
     n_distinct = len(np.unique(X.round(3), axis=0))
