@@ -22,6 +22,7 @@ scikit-learn's fetcher is used)::
         --validation-fraction 0.1
     python -m benchmarks.epoch_trace --method EGBAD --epochs 4 --validation-fraction 0.1
     python -m benchmarks.epoch_trace --method EGBAD --reconstruction-weight 1  # residual alone
+    python -m benchmarks.epoch_trace --method EGBAD --preprocessing standard --feature-clip auto
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ from ._methods import SCORE_VARIANTS, budget, cosine_schedule, ema_decay_arg, us
 from ._tasks import default_data_dir, kddcup99_tasks
 
 METHODS = {"EGBAD": EGBAD, "ALAD": ALAD}
+
+
+def feature_clip_arg(text):
+    """``--feature-clip``: ``"auto"``, ``"none"`` (no clipping) or a positive bound."""
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    try:
+        bound = float(text)
+    except ValueError:
+        bound = None
+    if bound is None or not bound > 0:
+        raise argparse.ArgumentTypeError(f"'auto', 'none' or a positive number, got {text!r}")
+    return bound
 
 
 def epoch_scores(detector, module, X_test, score_methods):
@@ -206,7 +220,14 @@ def main(argv=None):
     parser.add_argument(
         "--preprocessing",
         choices=("none", "standard", "minmax"),
-        help="the detector's own scaling, without clipping (default: the budget's)",
+        help="the detector's own scaling (default: the budget's); clipped as --feature-clip says",
+    )
+    parser.add_argument(
+        "--feature-clip",
+        type=feature_clip_arg,
+        default=argparse.SUPPRESS,
+        help="'auto' (10 standard deviations under 'standard'), a bound, or 'none' (default: "
+        "the budget's, or none where --preprocessing is given)",
     )
     parser.add_argument(
         "--validation-fraction",
@@ -250,6 +271,8 @@ def main(argv=None):
         # As the budgets state it: no clipping beside a scaler.
         params["preprocessing"] = None if args.preprocessing == "none" else args.preprocessing
         params["feature_clip"] = None
+    if hasattr(args, "feature_clip"):  # given
+        params["feature_clip"] = args.feature_clip
     if args.validation_fraction is not None:
         held_out = args.validation_fraction > 0
         params["validation_fraction"] = args.validation_fraction if held_out else None

@@ -961,6 +961,35 @@ def test_epoch_trace_command_prints_each_epoch_and_the_last_kept(monkeypatch, ca
     assert summary["best_epoch"] == {v: max(e[v] for e in epochs) for v in variants}
 
 
+def test_epoch_trace_feature_clip_reaches_the_detector(monkeypatch, capsys):
+    from benchmarks import epoch_trace
+
+    task = _toy_table_task(1, n_train=300, n_features=4, shift=5.0)
+    fitted = {}
+    trace = epoch_trace.trace
+
+    def keep_detector(detector, task, score_methods, out=None):
+        fitted["detector"] = detector
+        return trace(detector, task, score_methods, out)
+
+    monkeypatch.setattr(epoch_trace, "trace", keep_detector)
+    args = ["--method", "EGBAD", "--epochs", "1", "--preprocessing", "standard"]
+    for clip, bound in (("none", None), ("auto", 10.0), ("0.5", 0.5)):
+        header, *_ = _epoch_trace_lines(monkeypatch, capsys, task, [*args, "--feature-clip", clip])
+        assert header["params"]["preprocessing"] == "standard"
+        assert header["params"]["feature_clip"] == {"none": None, "auto": "auto"}.get(clip, 0.5)
+        detector = fitted.pop("detector")
+        assert detector.feature_clip_ == bound
+        # The rows the trace scores (epoch_scores validates them this way):
+        # standardized, then clipped.
+        X_seen = detector._validate_X(task.X_test, reset=False)
+        assert bool(np.abs(X_seen).max() <= 0.5) is (clip == "0.5")
+    for bad in ("0", "-1", "wide"):
+        with pytest.raises(SystemExit):
+            epoch_trace.main(["--feature-clip", bad])
+        assert "'auto', 'none' or a positive number" in capsys.readouterr().err
+
+
 def test_epoch_trace_reconstruction_weight_reaches_egbad_and_scores_by_one_term(
     monkeypatch, capsys
 ):
