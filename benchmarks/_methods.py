@@ -95,6 +95,36 @@ def ema_decay_arg(text):
     return value
 
 
+def feature_clip_arg(text):
+    """Read a ``--feature-clip`` command-line value (an argparse ``type``).
+
+    Parameters
+    ----------
+    text : str
+        ``"auto"`` (the detector's bound under standardization), ``"none"``
+        (no clipping) or a positive number.
+
+    Returns
+    -------
+    "auto", float or None
+        The detector's ``feature_clip``.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For any other value.
+    """
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    try:
+        bound = float(text)
+    except ValueError:
+        bound = math.nan  # refused below
+    if not bound > 0:
+        raise argparse.ArgumentTypeError(f"'auto', 'none' or a positive number, got {text!r}")
+    return bound
+
+
 def cosine_schedule(detector, n_rows):
     """A skorch ``LRScheduler`` annealing the rate to 0 over a table fit's training batches.
 

@@ -40,23 +40,17 @@ from sklearn_ganad import ALAD, EGBAD
 from sklearn_ganad._net import _adopt_weight_average, _has_weight_average
 from sklearn_ganad.metrics import precision_recall_f1_at_percentile
 
-from ._methods import SCORE_VARIANTS, budget, cosine_schedule, ema_decay_arg, use_score
+from ._methods import (
+    SCORE_VARIANTS,
+    budget,
+    cosine_schedule,
+    ema_decay_arg,
+    feature_clip_arg,
+    use_score,
+)
 from ._tasks import default_data_dir, kddcup99_tasks
 
 METHODS = {"EGBAD": EGBAD, "ALAD": ALAD}
-
-
-def feature_clip_arg(text):
-    """``--feature-clip``: ``"auto"``, ``"none"`` (no clipping) or a positive bound."""
-    if text in ("auto", "none"):
-        return None if text == "none" else text
-    try:
-        bound = float(text)
-    except ValueError:
-        bound = None
-    if bound is None or not bound > 0:
-        raise argparse.ArgumentTypeError(f"'auto', 'none' or a positive number, got {text!r}")
-    return bound
 
 
 def epoch_scores(detector, module, X_test, score_methods):
